@@ -1,0 +1,140 @@
+//! `/v1/organizations`, its summary and its activity feed.
+
+use super::{activity_json, org_json, METADATA_MAX, NAME_MAX, TEXT_MAX, URL_MAX};
+use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::error::Result;
+use crate::http::{Req, Resp};
+use crate::registry::orgs::{self as ops, OrgInput, OrgKey};
+use crate::registry::{self, Ctx, Registry};
+use crate::store::{self, list::Field};
+use rusqlite::Connection;
+use serde_json::{json, Map, Value};
+
+const FILTERS: &[&str] = &["name", "native_name", "abbreviation", "customer", "owner", "currency_code"];
+const READ_ONLY: &[&str] = &["id", "member_count", "created", "modified", "created_by", "modified_by"];
+
+fn orders() -> Vec<(&'static str, Field)> {
+    let f = |n: &str| *store::orgs::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    vec![
+        ("name", f("name")),
+        ("native_name", f("native_name")),
+        ("abbreviation", f("abbreviation")),
+        ("created", f("created")),
+        ("modified", f("modified")),
+    ]
+}
+
+/// Parses an organization body; `full` (PUT) resets omitted optional fields.
+pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
+    b.read_only(READ_ONLY);
+    let mut i = OrgInput {
+        name: b.string("name", 1, NAME_MAX, create || full),
+        description: b.string("description", 0, TEXT_MAX, false),
+        native_name: b.string("native_name", 0, NAME_MAX, false),
+        abbreviation: b.nullable_string("abbreviation", 64),
+        logo_url: b.nullable_string("logo_url", URL_MAX),
+        currency_code: b.nullable_string("currency_code", 3),
+        customer: b.nullable_uuid("customer"),
+        owner: b.uuid("owner", false),
+        metadata: b.object("metadata", METADATA_MAX),
+        accepts_join_requests: b.boolean("accepts_join_requests"),
+    };
+    if let Some(Some(a)) = &i.abbreviation {
+        if a.trim().is_empty() {
+            b.errors.add("abbreviation", "This field may not be blank; send null for none.");
+        }
+    }
+    if let Some(Some(cc)) = &i.currency_code {
+        if !(cc.len() == 3 && cc.bytes().all(|c| c.is_ascii_uppercase())) {
+            b.errors.add("currency_code", "Must be an ISO 4217 code: three upper-case letters.");
+        }
+    }
+    if let Some(Some(url)) = &i.logo_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            b.errors.add("logo_url", "Enter a valid http(s) URL.");
+        }
+    }
+    if full {
+        i.description.get_or_insert_with(String::new);
+        i.native_name.get_or_insert_with(String::new);
+        i.abbreviation.get_or_insert(None);
+        i.logo_url.get_or_insert(None);
+        i.currency_code.get_or_insert(None);
+        i.metadata.get_or_insert_with(|| json!({}));
+        i.accepts_join_requests.get_or_insert(true);
+    }
+    i
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+    let p = paging(req, 25, 200)?;
+    let q = list_query(req, store::orgs::FIELDS, FILTERS, &orders(), p)?;
+    let page = ops::list(c, ctx, &q)?;
+    let body = envelope(req, p, page.count, page.items.iter().map(org_json).collect())?;
+    Ok(Resp::json(200, &body))
+}
+
+pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
+    ctx.user()?;
+    let mut b = Body::from_req(req)?;
+    let input = parse_body(&mut b, true, false);
+    if b.has("invite") {
+        b.take("invite");
+        b.errors.add("invite", "Invitations on create are not available yet.");
+    }
+    b.finish()?;
+    let o = ops::create(reg, ctx, input)?;
+    Ok(Resp::json(201, &org_json(&o))
+        .with("Location", format!("/v1/organizations/{}", o.id))
+        .with("ETag", ops::etag(&o)))
+}
+
+pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+    let o = ops::get(c, ctx, &OrgKey::parse(key))?;
+    Ok(with_etag(req, &ops::etag(&o), &org_json(&o)))
+}
+
+pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, full: bool) -> Result<Resp> {
+    ctx.user()?;
+    let mut b = Body::from_req(req)?;
+    let input = parse_body(&mut b, false, full);
+    b.finish()?;
+    let o = ops::update(reg, ctx, &OrgKey::parse(key), input, req.header("if-match"))?;
+    Ok(Resp::json(200, &org_json(&o)).with("ETag", ops::etag(&o)))
+}
+
+pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+    ctx.user()?;
+    ops::delete(reg, ctx, &OrgKey::parse(key), req.header("if-match"))?;
+    Ok(Resp::empty(204))
+}
+
+pub fn summary(c: &Connection, ctx: &Ctx, key: &str) -> Result<Resp> {
+    let s = ops::summary(c, ctx, &OrgKey::parse(key))?;
+    let to_map = |v: &[(String, i64)]| -> Map<String, Value> { v.iter().map(|(k, n)| (k.clone(), json!(n))).collect() };
+    Ok(Resp::json(
+        200,
+        &json!({
+            "organization": s.org.id,
+            "name": s.org.name,
+            "members": {
+                "total": s.active + s.inactive,
+                "active": s.active,
+                "inactive": s.inactive,
+                "by_role": to_map(&s.by_role),
+                "by_status": to_map(&s.by_status),
+            },
+            "open_invitations": s.open_invitations,
+            "pending_requests": s.pending_requests,
+            "last_activity": s.last_activity,
+        }),
+    ))
+}
+
+pub fn activity(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+    let p = paging(req, 25, 200)?;
+    let q = super::activity::query(req, p)?;
+    let page = registry::activity::of_org(c, ctx, &OrgKey::parse(key), &q)?;
+    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(activity_json).collect())?))
+}
+

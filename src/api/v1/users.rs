@@ -1,0 +1,107 @@
+//! `/v1/users`.
+
+use super::{path_uuid, user_json, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX, METADATA_MAX};
+use crate::api::{list_query, paging, with_etag, Body};
+use crate::error::Result;
+use crate::http::{Req, Resp};
+use crate::registry::users::{self as ops, UserInput};
+use crate::registry::{Ctx, Registry};
+use crate::store::{self, list::Field};
+use rusqlite::Connection;
+
+const FILTERS: &[&str] = &["username", "email", "is_active", "is_staff", "is_service_account"];
+
+fn orders() -> Vec<(&'static str, Field)> {
+    let f = |n: &str| *store::users::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    vec![("username", f("username")), ("email", f("email")), ("created", f("created"))]
+}
+
+const READ_ONLY: &[&str] = &["id", "created", "modified", "has_password"];
+
+/// Parses a user body. `full` (PUT) resets omitted optional fields to their defaults.
+pub fn parse(req: &Req, create: bool, full: bool) -> Result<UserInput> {
+    let mut b = Body::from_req(req)?;
+    b.read_only(READ_ONLY);
+    let mut i = UserInput {
+        username: b.string("username", 1, SHORT_MAX, create || full),
+        email: b.nullable_string("email", 254),
+        first_name: b.string("first_name", 0, SHORT_MAX, false),
+        last_name: b.string("last_name", 0, SHORT_MAX, false),
+        company: b.string("company", 0, NAME_MAX, false),
+        job_title: b.string("job_title", 0, NAME_MAX, false),
+        avatar_url: b.nullable_string("avatar_url", URL_MAX),
+        preferred_language: b.string("preferred_language", 0, 35, false),
+        metadata: b.object("metadata", METADATA_MAX),
+        is_active: b.boolean("is_active"),
+        is_staff: b.boolean("is_staff"),
+        is_service_account: b.boolean("is_service_account"),
+        password: b.nullable_string("password", TEXT_MAX),
+    };
+    if let Some(name) = &i.username {
+        if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+            b.errors.add("username", "Must not contain spaces, slashes or control characters.");
+        }
+    }
+    if let Some(Some(email)) = &i.email {
+        let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace));
+        if !ok {
+            b.errors.add("email", "Enter a valid email address.");
+        }
+    }
+    if let Some(Some(url)) = &i.avatar_url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            b.errors.add("avatar_url", "Enter a valid http(s) URL.");
+        }
+    }
+    if let Some(Some(p)) = &i.password {
+        if p.chars().count() < 8 {
+            b.errors.add("password", "Ensure this field has at least 8 characters.");
+        }
+    }
+    b.finish()?;
+    if full {
+        i.email.get_or_insert(None);
+        i.first_name.get_or_insert_with(String::new);
+        i.last_name.get_or_insert_with(String::new);
+        i.company.get_or_insert_with(String::new);
+        i.job_title.get_or_insert_with(String::new);
+        i.avatar_url.get_or_insert(None);
+        i.preferred_language.get_or_insert_with(String::new);
+        i.metadata.get_or_insert_with(|| serde_json::json!({}));
+    }
+    Ok(i)
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+    let p = paging(req, 25, 200)?;
+    let q = list_query(req, store::users::FIELDS, FILTERS, &orders(), p)?;
+    let page = ops::list(c, ctx, &q)?;
+    let body = crate::api::envelope(req, p, page.count, page.items.iter().map(user_json).collect())?;
+    Ok(Resp::json(200, &body))
+}
+
+pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
+    ctx.user()?;
+    let input = parse(req, true, false)?;
+    let u = ops::create(reg, ctx, input)?;
+    Ok(Resp::json(201, &user_json(&u)).with("Location", format!("/v1/users/{}", u.id)).with("ETag", ops::etag(&u)))
+}
+
+pub fn get(c: &Connection, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
+    let u = ops::get(c, ctx, &path_uuid(id)?)?;
+    Ok(with_etag(req, &ops::etag(&u), &user_json(&u)))
+}
+
+pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, id: &str, full: bool) -> Result<Resp> {
+    ctx.user()?;
+    let id = path_uuid(id)?;
+    let input = parse(req, false, full)?;
+    let u = ops::update(reg, ctx, &id, input, req.header("if-match"))?;
+    Ok(Resp::json(200, &user_json(&u)).with("ETag", ops::etag(&u)))
+}
+
+pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
+    ctx.user()?;
+    ops::delete(reg, ctx, &path_uuid(id)?, req.header("if-match"))?;
+    Ok(Resp::empty(204))
+}

@@ -1,0 +1,183 @@
+//! Flags, their environment twins and defaults. `Config` is what `orgreg::start` takes;
+//! tests build one directly.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "orgreg",
+    version,
+    about = "An organization registry: one binary, one SQLite file, an HTTP API.",
+    long_about = "An organization registry: one binary, one SQLite file, an HTTP API for \
+organizations, their users and roles, join requests, invitations and an audit trail.\n\n\
+Every flag has an environment twin (shown as [env: ...]); a flag wins over its twin."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (ready when GET /healthz answers 200).
+    Serve(ServeArgs),
+    /// Manage API tokens offline, against the database file.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Mint an API token for an existing user and print it once.
+    Create {
+        /// The user the token acts as.
+        #[arg(long)]
+        user: String,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The database file.
+        #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
+        db: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SyncMode {
+    /// fsync the WAL on every commit: a 2xx means the write is on disk.
+    Full,
+    /// Survives a process crash, may lose the last commits on power loss; faster.
+    Normal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OrgCreate {
+    /// Any active user who is not a service account may create organizations.
+    Users,
+    /// Only staff may create organizations.
+    Staff,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// SQLite database file; `:memory:` for a throw-away registry (a temporary file
+    /// removed at stop).
+    #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
+    pub db: String,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "ORGREG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Worker threads handling requests [default: 4 per core, at least 8].
+    #[arg(long, env = "ORGREG_THREADS")]
+    pub threads: Option<usize>,
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "ORGREG_MAX_BODY", default_value_t = 1_048_576)]
+    pub max_body: usize,
+    /// Profiles to mount: `all`, `none` (only /v1), or a comma-separated list of
+    /// awx (/api/, /api/v1/, /api/v2/), waldur (/api/organizations/,
+    /// /api/organization-users/, /api/customers/, /api/users/), zenml (/organizations),
+    /// accounts (/accounts/organizations), ezeep (/partner/v1/organizations/).
+    /// Profiles not yet implemented are accepted and mount nothing.
+    #[arg(long, env = "ORGREG_PROFILES", default_value = "all")]
+    pub profiles: String,
+    /// Durability of each commit.
+    #[arg(long, env = "ORGREG_SYNC", value_enum, default_value_t = SyncMode::Full)]
+    pub sync: SyncMode,
+    /// Who may create organizations.
+    #[arg(long, env = "ORGREG_ORG_CREATE", value_enum, default_value_t = OrgCreate::Users)]
+    pub org_create: OrgCreate,
+    /// Most organizations one user may own (unlimited when unset).
+    #[arg(long, env = "ORGREG_MAX_OWNED_ORGS")]
+    pub max_owned_orgs: Option<u32>,
+}
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db: String,
+    pub listen: String,
+    pub threads: usize,
+    pub max_body: usize,
+    pub profiles: Vec<String>,
+    pub sync: SyncMode,
+    pub org_create: OrgCreate,
+    pub max_owned_orgs: Option<u32>,
+    /// `ORGREG_ADMIN_TOKEN`: the bootstrap admin's token on a database without staff.
+    pub admin_token: Option<String>,
+    /// `ORGREG_ADMIN_PASSWORD`: the bootstrap admin's password.
+    pub admin_password: Option<String>,
+    /// Serve `/v1/_test/panic` (tests only; never reachable from the command line).
+    pub test_routes: bool,
+}
+
+pub const ALL_PROFILES: [&str; 5] = ["awx", "waldur", "zenml", "accounts", "ezeep"];
+
+pub fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    (cores * 4).max(8)
+}
+
+/// Parses `all`, `none` or a comma-separated list of profile names.
+pub fn parse_profiles(s: &str) -> Result<Vec<String>, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("all") {
+        return Ok(ALL_PROFILES.iter().map(|p| p.to_string()).collect());
+    }
+    if s.eq_ignore_ascii_case("none") || s.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut out = vec![];
+    for p in s.split(',').map(|p| p.trim().to_ascii_lowercase()) {
+        if !ALL_PROFILES.contains(&p.as_str()) {
+            return Err(format!("unknown profile {p:?}; known: all, none, {}", ALL_PROFILES.join(", ")));
+        }
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+impl Config {
+    pub fn from_serve_args(a: &ServeArgs) -> Result<Config, String> {
+        if a.max_body == 0 {
+            return Err("--max-body must be at least 1".into());
+        }
+        let threads = a.threads.unwrap_or_else(default_threads);
+        if threads == 0 || threads > 1024 {
+            return Err("--threads must be between 1 and 1024".into());
+        }
+        Ok(Config {
+            db: a.db.clone(),
+            listen: a.listen.clone(),
+            threads,
+            max_body: a.max_body,
+            profiles: parse_profiles(&a.profiles)?,
+            sync: a.sync,
+            org_create: a.org_create,
+            max_owned_orgs: a.max_owned_orgs,
+            admin_token: std::env::var("ORGREG_ADMIN_TOKEN").ok().filter(|s| !s.is_empty()),
+            admin_password: std::env::var("ORGREG_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty()),
+            test_routes: false,
+        })
+    }
+
+    /// A configuration for tests and embedding: throw-away database, port 0.
+    pub fn for_tests(db: &str) -> Config {
+        Config {
+            db: db.to_string(),
+            listen: "127.0.0.1:0".into(),
+            threads: 8,
+            max_body: 1_048_576,
+            profiles: ALL_PROFILES.iter().map(|p| p.to_string()).collect(),
+            sync: SyncMode::Normal,
+            org_create: OrgCreate::Users,
+            max_owned_orgs: None,
+            admin_token: None,
+            admin_password: None,
+            test_routes: true,
+        }
+    }
+}

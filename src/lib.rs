@@ -1,0 +1,35 @@
+//! orgreg: an organization registry in one binary over one SQLite file.
+//!
+//! Modules in reading order: `config` (flags) → `server` (accept loop, workers, limits) →
+//! `router` (URL shapes) → `api` (wire formats) → `registry` (operations, rules, policy) →
+//! `store` (SQL). `model`, `error` and `http` are shared vocabulary.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod registry;
+pub mod router;
+pub mod server;
+pub mod store;
+
+use config::Config;
+use std::sync::Arc;
+
+pub use server::Running;
+
+/// Opens the database (migrating it), bootstraps the first admin on an empty one, binds
+/// the listener and starts the workers. Tests call this directly with port 0.
+pub fn start(config: Config) -> Result<Running, String> {
+    server::raise_fd_limit();
+    let store = store::Store::open(&config.db, config.sync).map_err(|e| e.to_string())?;
+    let rules = registry::Rules { org_create: config.org_create, max_owned_orgs: config.max_owned_orgs };
+    let reg = registry::Registry::new(store, rules);
+    let admin_token = registry::auth::bootstrap(&reg, config.admin_token.as_deref(), config.admin_password.as_deref())
+        .map_err(|e| e.to_string())?;
+    let listener = server::bind(&config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let threads = config.threads;
+    let app = Arc::new(api::App { registry: reg, config });
+    server::start(app, listener, threads, admin_token).map_err(|e| e.to_string())
+}

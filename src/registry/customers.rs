@@ -1,0 +1,138 @@
+//! Customer operations: staff create, change and delete; a customer's owners read it.
+
+use super::users::check_if_match;
+use super::{diff, policy, record, Change, Ctx, Patch, Registry};
+use crate::error::{Error, Errors, Result};
+use crate::model::{self, Customer, Page};
+use crate::store::{self, list::ListQuery};
+use rusqlite::Connection;
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, Default, Clone)]
+pub struct CustomerInput {
+    pub name: Patch<String>,
+    pub abbreviation: Patch<String>,
+    /// User uuids.
+    pub owners: Patch<Vec<String>>,
+}
+
+pub fn etag(c: &Customer) -> String {
+    format!("W/\"{}\"", c.version)
+}
+
+fn snapshot(c: &Customer) -> Map<String, Value> {
+    match json!({"name": c.name, "abbreviation": c.abbreviation, "owners": c.owners}) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Customer>> {
+    let me = ctx.user()?;
+    store::customers::list(c, (!me.is_staff).then_some(me.seq), q)
+}
+
+pub fn get(c: &Connection, ctx: &Ctx, id: &str) -> Result<Customer> {
+    let me = ctx.user()?;
+    let cu = store::customers::by_id(c, id)?.ok_or(Error::NotFound)?;
+    policy::require_customer_read(c, me, cu.seq)?;
+    Ok(cu)
+}
+
+/// Resolves owner uuids to user seqs, naming every unknown one.
+fn owner_seqs(tx: &Connection, owners: &[String]) -> Result<Vec<i64>> {
+    let mut errors = Errors::default();
+    let mut seqs = vec![];
+    for id in owners {
+        match store::users::by_id(tx, id)? {
+            Some(u) => seqs.push(u.seq),
+            None => errors.add("owners", format!("Unknown user {id}.")),
+        }
+    }
+    errors.into_result()?;
+    Ok(seqs)
+}
+
+pub fn create(reg: &Registry, ctx: &Ctx, input: CustomerInput) -> Result<Customer> {
+    let me = ctx.user()?.clone();
+    policy::require_staff(&me)?;
+    let name = input.name.ok_or_else(|| Error::field("name", "This field is required."))?;
+    reg.store.write(|tx| {
+        let owners = owner_seqs(tx, input.owners.as_deref().unwrap_or(&[]))?;
+        let now = model::now();
+        let id = model::new_id();
+        let seq = store::customers::insert(tx, &id, &name, input.abbreviation.as_deref().unwrap_or(""), &now)?;
+        store::customers::set_owners(tx, seq, &owners)?;
+        let cu = store::customers::by_seq(tx, seq)?.ok_or(Error::NotFound)?;
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "create",
+                object_type: "customer",
+                object_id: Some(&cu.id),
+                organization: None,
+                changes: diff(None, Some(&snapshot(&cu))),
+            },
+        )?;
+        Ok(cu)
+    })
+}
+
+pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: CustomerInput, if_match: Option<&str>) -> Result<Customer> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
+        policy::require_customer_read(tx, &me, old.seq)?;
+        policy::require_staff(&me)?;
+        check_if_match(if_match, &etag(&old))?;
+        let name = input.name.clone().unwrap_or_else(|| old.name.clone());
+        let abbreviation = input.abbreviation.clone().unwrap_or_else(|| old.abbreviation.clone());
+        store::customers::update(tx, old.seq, &name, &abbreviation, &model::now())?;
+        if let Some(owners) = &input.owners {
+            let seqs = owner_seqs(tx, owners)?;
+            store::customers::set_owners(tx, old.seq, &seqs)?;
+        }
+        let new = store::customers::by_seq(tx, old.seq)?.ok_or(Error::NotFound)?;
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "update",
+                object_type: "customer",
+                object_id: Some(&new.id),
+                organization: None,
+                changes: diff(Some(&snapshot(&old)), Some(&snapshot(&new))),
+            },
+        )?;
+        Ok(new)
+    })
+}
+
+pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Result<()> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
+        policy::require_customer_read(tx, &me, old.seq)?;
+        policy::require_staff(&me)?;
+        check_if_match(if_match, &etag(&old))?;
+        let n = store::customers::org_count(tx, old.seq)?;
+        if n > 0 {
+            return Err(Error::state(format!(
+                "The customer still has {n} organization(s); move or delete them first."
+            )));
+        }
+        store::customers::delete(tx, old.seq)?;
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "delete",
+                object_type: "customer",
+                object_id: Some(&old.id),
+                organization: None,
+                changes: diff(Some(&snapshot(&old)), None),
+            },
+        )
+    })
+}

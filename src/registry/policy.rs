@@ -1,0 +1,199 @@
+//! Who may do what. Every permission decision about organizations and their members is
+//! made here, from (caller, action, object), using data read in the caller's transaction.
+//! Invisible objects answer `NotFound`, visible ones that forbid the action `Forbidden`.
+
+use crate::error::{Error, Result};
+use crate::model::{MemberStatus, Org, Role, User};
+use crate::store;
+use rusqlite::Connection;
+
+/// What the caller is to one organization.
+#[derive(Debug, Clone, Copy)]
+pub struct OrgAccess {
+    pub staff: bool,
+    /// The caller's role if they are an active, approved member.
+    pub role: Option<Role>,
+    /// The caller's membership status, whatever it is (pending members see only themselves).
+    pub status: Option<MemberStatus>,
+    pub customer_owner: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgAction {
+    Read,
+    Update,
+    /// Change only `currency_code`.
+    UpdateCurrency,
+    /// Change `owner` (transfer ownership).
+    TransferOwner,
+    Delete,
+    ReadSummary,
+    ReadActivity,
+    ListMembers,
+    ManageMembers,
+    Approve,
+    Invite,
+}
+
+impl OrgAccess {
+    pub fn of(c: &Connection, user: &User, org: &Org) -> Result<OrgAccess> {
+        let m = store::members::get(c, org.seq, user.seq)?;
+        let active = m.as_ref().filter(|m| m.status == MemberStatus::Approved && m.is_active);
+        let customer_owner = match org.customer_seq {
+            Some(cs) => store::customers::is_owner(c, cs, user.seq)?,
+            None => false,
+        };
+        Ok(OrgAccess {
+            staff: user.is_staff,
+            role: active.map(|m| m.role),
+            status: m.map(|m| m.status),
+            customer_owner,
+        })
+    }
+
+    pub fn visible(&self) -> bool {
+        self.staff || self.role.is_some() || self.customer_owner
+    }
+
+    /// The effective rank for managing members: staff and owners are owners; a customer
+    /// owner acts as an admin.
+    pub fn manager_rank(&self) -> Option<Role> {
+        if self.staff {
+            return Some(Role::Owner);
+        }
+        match (self.role, self.customer_owner) {
+            (Some(r), true) if r.at_least(Role::Admin) => Some(r),
+            (_, true) => Some(Role::Admin),
+            (Some(r), false) if r.at_least(Role::Admin) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn allows(&self, action: OrgAction) -> bool {
+        if self.staff {
+            return true;
+        }
+        let role = self.role;
+        let at_least = |min: Role| role.is_some_and(|r| r.at_least(min));
+        match action {
+            OrgAction::Read | OrgAction::ListMembers => self.visible(),
+            OrgAction::Update
+            | OrgAction::ReadActivity
+            | OrgAction::ManageMembers
+            | OrgAction::Approve
+            | OrgAction::Invite => at_least(Role::Admin) || self.customer_owner,
+            OrgAction::UpdateCurrency => {
+                at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
+            }
+            OrgAction::TransferOwner | OrgAction::Delete => role == Some(Role::Owner),
+            OrgAction::ReadSummary => {
+                at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
+            }
+        }
+    }
+
+    /// 404 when the organization is invisible, 403 when the action is not allowed.
+    pub fn require(&self, action: OrgAction) -> Result<()> {
+        if !self.visible() {
+            return Err(Error::NotFound);
+        }
+        if !self.allows(action) {
+            return Err(Error::Forbidden("You do not have permission to perform this action.".into()));
+        }
+        Ok(())
+    }
+
+    /// Whether the caller may grant or take away `role` (as the role a member gets, or
+    /// has now): owners and staff for `owner`; others up to their own rank, never owner.
+    pub fn may_assign(&self, role: Role) -> bool {
+        match self.manager_rank() {
+            None => false,
+            Some(Role::Owner) => true,
+            Some(mine) => role != Role::Owner && mine.at_least(role),
+        }
+    }
+}
+
+/// Who may create organizations, and for whom.
+pub fn may_create_org(actor: &User, staff_only: bool) -> Result<()> {
+    if !actor.is_active {
+        return Err(Error::Forbidden("Inactive users cannot create organizations.".into()));
+    }
+    if actor.is_service_account {
+        return Err(Error::Forbidden("Service accounts cannot create organizations.".into()));
+    }
+    if staff_only && !actor.is_staff {
+        return Err(Error::Forbidden("Only staff may create organizations on this registry.".into()));
+    }
+    Ok(())
+}
+
+/// A user record: staff see everyone, a user sees themself and co-members.
+pub fn may_read_user(c: &Connection, actor: &User, target: &User) -> Result<bool> {
+    Ok(actor.is_staff || actor.seq == target.seq || store::users::share_an_org(c, actor.seq, target.seq)?)
+}
+
+/// PATCH/DELETE of a user: staff, or the user on themself; 403 for a co-member, 404 for a
+/// stranger.
+pub fn require_user_write(c: &Connection, actor: &User, target: &User) -> Result<()> {
+    if actor.is_staff || actor.seq == target.seq {
+        return Ok(());
+    }
+    if may_read_user(c, actor, target)? {
+        Err(Error::Forbidden("Only staff may change another user.".into()))
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+/// A customer: staff, or one of its owners (others: 404).
+pub fn require_customer_read(c: &Connection, actor: &User, customer: i64) -> Result<()> {
+    if actor.is_staff || store::customers::is_owner(c, customer, actor.seq)? {
+        Ok(())
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+pub fn require_staff(actor: &User) -> Result<()> {
+    if actor.is_staff {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("Only staff may perform this action.".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(role: Option<Role>, customer_owner: bool) -> OrgAccess {
+        OrgAccess { staff: false, role, status: role.map(|_| MemberStatus::Approved), customer_owner }
+    }
+
+    #[test]
+    fn only_owners_and_staff_grant_owner() {
+        assert!(access(Some(Role::Owner), false).may_assign(Role::Owner));
+        assert!(!access(Some(Role::Admin), false).may_assign(Role::Owner));
+        assert!(access(Some(Role::Admin), false).may_assign(Role::Admin));
+        assert!(!access(None, true).may_assign(Role::Owner));
+        assert!(access(None, true).may_assign(Role::Admin));
+        assert!(!access(Some(Role::Viewer), false).may_assign(Role::Viewer));
+    }
+
+    #[test]
+    fn accounting_changes_only_currency() {
+        let a = access(Some(Role::Accounting), false);
+        assert!(a.allows(OrgAction::UpdateCurrency));
+        assert!(!a.allows(OrgAction::Update));
+        assert!(a.allows(OrgAction::ReadSummary));
+        assert!(!access(Some(Role::Contributor), false).allows(OrgAction::ReadSummary));
+    }
+
+    #[test]
+    fn invisible_is_not_found_and_visible_is_forbidden() {
+        assert_eq!(access(None, false).require(OrgAction::Read), Err(Error::NotFound));
+        assert!(matches!(access(Some(Role::Viewer), false).require(OrgAction::Delete), Err(Error::Forbidden(_))));
+        assert!(matches!(access(None, true).require(OrgAction::Delete), Err(Error::Forbidden(_))));
+    }
+}

@@ -1,0 +1,238 @@
+//! User operations: list, read, create (staff), update, delete, and `me`.
+
+use super::{auth, diff, policy, record, Change, Ctx, Patch, Registry};
+use crate::error::{Error, Result};
+use crate::model::{self, Membership, Page, User};
+use crate::store::{self, list::ListQuery};
+use rusqlite::Connection;
+use serde_json::{json, Map, Value};
+
+/// Fields a create or update may set (already type-checked by the wire layer).
+#[derive(Debug, Default, Clone)]
+pub struct UserInput {
+    pub username: Patch<String>,
+    pub email: Patch<Option<String>>,
+    pub first_name: Patch<String>,
+    pub last_name: Patch<String>,
+    pub company: Patch<String>,
+    pub job_title: Patch<String>,
+    pub avatar_url: Patch<Option<String>>,
+    pub preferred_language: Patch<String>,
+    pub metadata: Patch<Value>,
+    pub is_active: Patch<bool>,
+    pub is_staff: Patch<bool>,
+    pub is_service_account: Patch<bool>,
+    pub password: Patch<Option<String>>,
+}
+
+/// The fields an activity row compares.
+pub fn snapshot(u: &User) -> Map<String, Value> {
+    let v = json!({
+        "username": u.username, "email": u.email, "first_name": u.first_name,
+        "last_name": u.last_name, "company": u.company, "job_title": u.job_title,
+        "avatar_url": u.avatar_url, "preferred_language": u.preferred_language,
+        "metadata": u.metadata, "is_active": u.is_active, "is_staff": u.is_staff,
+        "is_service_account": u.is_service_account,
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+pub fn etag(u: &User) -> String {
+    format!("W/\"{}\"", u.version)
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<User>> {
+    let me = ctx.user()?;
+    store::users::list(c, (!me.is_staff).then_some(me.seq), q)
+}
+
+/// A user the caller may see, by uuid (404 otherwise).
+pub fn get(c: &Connection, ctx: &Ctx, id: &str) -> Result<User> {
+    let me = ctx.user()?;
+    let user = store::users::by_id(c, id)?.ok_or(Error::NotFound)?;
+    if policy::may_read_user(c, me, &user)? {
+        Ok(user)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
+pub fn me(c: &Connection, ctx: &Ctx) -> Result<(User, Vec<Membership>)> {
+    let me = ctx.user()?;
+    let user = store::users::by_seq(c, me.seq)?.ok_or(Error::NotFound)?;
+    Ok((user, store::members::of_user(c, me.seq)?))
+}
+
+fn apply(u: &mut User, input: &UserInput) {
+    let i = input.clone();
+    if let Some(v) = i.username {
+        u.username = v;
+    }
+    if let Some(v) = i.email {
+        u.email = v;
+    }
+    if let Some(v) = i.first_name {
+        u.first_name = v;
+    }
+    if let Some(v) = i.last_name {
+        u.last_name = v;
+    }
+    if let Some(v) = i.company {
+        u.company = v;
+    }
+    if let Some(v) = i.job_title {
+        u.job_title = v;
+    }
+    if let Some(v) = i.avatar_url {
+        u.avatar_url = v;
+    }
+    if let Some(v) = i.preferred_language {
+        u.preferred_language = v;
+    }
+    if let Some(v) = i.metadata {
+        u.metadata = v;
+    }
+    if let Some(v) = i.is_active {
+        u.is_active = v;
+    }
+    if let Some(v) = i.is_staff {
+        u.is_staff = v;
+    }
+    if let Some(v) = i.is_service_account {
+        u.is_service_account = v;
+    }
+}
+
+pub fn create(reg: &Registry, ctx: &Ctx, input: UserInput) -> Result<User> {
+    let me = ctx.user()?.clone();
+    policy::require_staff(&me)?;
+    let username = input.username.clone().ok_or_else(|| Error::field("username", "This field is required."))?;
+    let hash = match input.password.clone().flatten() {
+        Some(p) => Some(auth::hash_password(reg, &p)?),
+        None => None,
+    };
+    let now = model::now();
+    let mut user = User {
+        seq: 0,
+        id: model::new_id(),
+        username,
+        email: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        company: String::new(),
+        job_title: String::new(),
+        avatar_url: None,
+        preferred_language: String::new(),
+        metadata: json!({}),
+        is_active: true,
+        is_staff: false,
+        is_service_account: false,
+        has_password: false,
+        version: 1,
+        created: now.clone(),
+        modified: now,
+    };
+    apply(&mut user, &input);
+    reg.store.write(|tx| {
+        let user = store::users::insert(tx, &user, hash.as_deref())?;
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "create",
+                object_type: "user",
+                object_id: Some(&user.id),
+                organization: None,
+                changes: diff(None, Some(&snapshot(&user))),
+            },
+        )?;
+        Ok(user)
+    })
+}
+
+/// Compares `If-Match` with the current ETag (`*` matches any).
+pub fn check_if_match(if_match: Option<&str>, current: &str) -> Result<()> {
+    match if_match {
+        None => Ok(()),
+        Some(h) => {
+            let matches = h.split(',').map(str::trim).any(|t| t == "*" || t == current || t.trim_start_matches("W/") == current.trim_start_matches("W/"));
+            if matches {
+                Ok(())
+            } else {
+                Err(Error::PreconditionFailed)
+            }
+        }
+    }
+}
+
+pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: UserInput, if_match: Option<&str>) -> Result<User> {
+    let me = ctx.user()?.clone();
+    if !me.is_staff {
+        let mut errors = crate::error::Errors::default();
+        for (set, field) in [
+            (input.is_staff.is_some(), "is_staff"),
+            (input.is_active.is_some(), "is_active"),
+            (input.is_service_account.is_some(), "is_service_account"),
+        ] {
+            if set {
+                errors.add(field, "This field is read-only for you.");
+            }
+        }
+        errors.into_result()?;
+    }
+    let hash = match input.password.clone().flatten() {
+        Some(p) => Some(auth::hash_password(reg, &p)?),
+        None => None,
+    };
+    reg.store.write(|tx| {
+        let old = store::users::by_id(tx, id)?.ok_or(Error::NotFound)?;
+        policy::require_user_write(tx, &me, &old)?;
+        check_if_match(if_match, &etag(&old))?;
+        let mut new = old.clone();
+        apply(&mut new, &input);
+        new.modified = model::now();
+        let user = store::users::update(tx, &new, hash.as_deref())?;
+        let mut changes = diff(Some(&snapshot(&old)), Some(&snapshot(&user)));
+        if hash.is_some() {
+            changes["password"] = json!(["(hidden)", "(changed)"]);
+        }
+        record(
+            tx,
+            ctx,
+            Change { action: "update", object_type: "user", object_id: Some(&user.id), organization: None, changes },
+        )?;
+        Ok(user)
+    })
+}
+
+pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Result<()> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let old = store::users::by_id(tx, id)?.ok_or(Error::NotFound)?;
+        policy::require_user_write(tx, &me, &old)?;
+        check_if_match(if_match, &etag(&old))?;
+        let sole = store::users::sole_owner_of(tx, old.seq)?;
+        if !sole.is_empty() {
+            return Err(Error::state(format!(
+                "The user is the last active owner of {} organization(s) ({}); transfer ownership first.",
+                sole.len(),
+                sole.join(", ")
+            )));
+        }
+        store::users::delete(tx, old.seq)?;
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "delete",
+                object_type: "user",
+                object_id: Some(&old.id),
+                organization: None,
+                changes: diff(Some(&snapshot(&old)), None),
+            },
+        )
+    })
+}

@@ -1,0 +1,131 @@
+//! The route table: method + path → one handler. The only place that knows URL shapes.
+//! `OPTIONS` answers 204 with `Allow` everywhere; a method a route does not serve is 405
+//! with `Allow`; `HEAD` is served wherever `GET` is.
+
+use crate::api::{self, service, v1, App};
+use crate::error::{Error, Result};
+use crate::http::{problem, Req, Resp};
+use rusqlite::Connection;
+
+/// A native route and the methods it serves (HEAD and OPTIONS are implied).
+enum Route<'a> {
+    Index,
+    Health,
+    OpenApi,
+    Login,
+    Me,
+    Tokens,
+    Token(&'a str),
+    Users,
+    User(&'a str),
+    Customers,
+    Customer(&'a str),
+    Orgs,
+    Org(&'a str),
+    OrgSummary(&'a str),
+    OrgActivity(&'a str),
+    Activity,
+    TestPanic,
+}
+
+const GET: &[&str] = &["GET"];
+const GET_POST: &[&str] = &["GET", "POST"];
+const POST: &[&str] = &["POST"];
+const DELETE: &[&str] = &["DELETE"];
+const ITEM: &[&str] = &["GET", "PUT", "PATCH", "DELETE"];
+
+fn resolve<'a>(app: &App, segs: &[&'a str]) -> Option<(Route<'a>, &'static [&'static str])> {
+    Some(match segs {
+        [] => (Route::Index, GET),
+        ["healthz"] => (Route::Health, GET),
+        ["openapi.json"] => (Route::OpenApi, GET),
+        ["v1", "auth", "login"] => (Route::Login, POST),
+        ["v1", "me"] => (Route::Me, GET),
+        ["v1", "tokens"] => (Route::Tokens, GET_POST),
+        ["v1", "tokens", id] => (Route::Token(id), DELETE),
+        ["v1", "users"] => (Route::Users, GET_POST),
+        ["v1", "users", id] => (Route::User(id), ITEM),
+        ["v1", "customers"] => (Route::Customers, GET_POST),
+        ["v1", "customers", id] => (Route::Customer(id), ITEM),
+        ["v1", "organizations"] => (Route::Orgs, GET_POST),
+        ["v1", "organizations", id] => (Route::Org(id), ITEM),
+        ["v1", "organizations", id, "summary"] => (Route::OrgSummary(id), GET),
+        ["v1", "organizations", id, "activity"] => (Route::OrgActivity(id), GET),
+        ["v1", "activity"] => (Route::Activity, GET),
+        ["v1", "_test", "panic"] if app.config.test_routes => (Route::TestPanic, GET),
+        _ => return None,
+    })
+}
+
+/// The `Allow` value for a route's methods.
+pub fn allow_header(methods: &[&str]) -> String {
+    let mut all: Vec<&str> = methods.to_vec();
+    if methods.contains(&"GET") {
+        all.push("HEAD");
+    }
+    all.push("OPTIONS");
+    all.join(", ")
+}
+
+pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Resp {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let Some((route, methods)) = resolve(app, &segs) else {
+        return problem(&Error::NotFound, &req.request_id);
+    };
+    let allow = allow_header(methods);
+    let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    if req.method == "OPTIONS" {
+        return Resp::empty(204).with("Allow", allow);
+    }
+    if !methods.contains(&method) {
+        return problem(&Error::MethodNotAllowed(allow), &req.request_id);
+    }
+    match native(app, conn, req, route, method) {
+        Ok(r) => r,
+        Err(e) => {
+            if let Error::Internal(cause) = &e {
+                log::error!("request_id={} internal error: {cause}", req.request_id);
+            }
+            problem(&e, &req.request_id)
+        }
+    }
+}
+
+fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -> Result<Resp> {
+    let reg = &app.registry;
+    // Service endpoints answer without credentials.
+    match route {
+        Route::Index => return Ok(service::index(app)),
+        Route::Health => return Ok(service::health(app, conn)),
+        Route::OpenApi => return Ok(api::openapi::serve(app)),
+        _ => {}
+    }
+    let ctx = api::context(app, conn, req)?;
+    match (route, method) {
+        (Route::Login, _) => v1::auth::login(reg, conn, &ctx, req),
+        (Route::Me, _) => v1::auth::me(conn, &ctx),
+        (Route::Tokens, "GET") => v1::auth::list_tokens(conn, &ctx, req),
+        (Route::Tokens, _) => v1::auth::create_token(reg, &ctx, req),
+        (Route::Token(id), _) => v1::auth::revoke_token(reg, &ctx, id),
+        (Route::Users, "GET") => v1::users::list(conn, &ctx, req),
+        (Route::Users, _) => v1::users::create(reg, &ctx, req),
+        (Route::User(id), "GET") => v1::users::get(conn, &ctx, req, id),
+        (Route::User(id), "DELETE") => v1::users::delete(reg, &ctx, req, id),
+        (Route::User(id), m) => v1::users::update(reg, &ctx, req, id, m == "PUT"),
+        (Route::Customers, "GET") => v1::customers::list(conn, &ctx, req),
+        (Route::Customers, _) => v1::customers::create(reg, &ctx, req),
+        (Route::Customer(id), "GET") => v1::customers::get(conn, &ctx, req, id),
+        (Route::Customer(id), "DELETE") => v1::customers::delete(reg, &ctx, req, id),
+        (Route::Customer(id), m) => v1::customers::update(reg, &ctx, req, id, m == "PUT"),
+        (Route::Orgs, "GET") => v1::orgs::list(conn, &ctx, req),
+        (Route::Orgs, _) => v1::orgs::create(reg, &ctx, req),
+        (Route::Org(id), "GET") => v1::orgs::get(conn, &ctx, req, id),
+        (Route::Org(id), "DELETE") => v1::orgs::delete(reg, &ctx, req, id),
+        (Route::Org(id), m) => v1::orgs::update(reg, &ctx, req, id, m == "PUT"),
+        (Route::OrgSummary(id), _) => v1::orgs::summary(conn, &ctx, id),
+        (Route::OrgActivity(id), _) => v1::orgs::activity(conn, &ctx, req, id),
+        (Route::Activity, _) => v1::activity::list(conn, &ctx, req),
+        (Route::TestPanic, _) => panic!("deliberate panic for the panic-guard test"),
+        (Route::Index | Route::Health | Route::OpenApi, _) => Err(Error::NotFound),
+    }
+}

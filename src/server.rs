@@ -1,0 +1,391 @@
+//! The accept side: a TCP listener with TCP_NODELAY handed to tiny_http, a fixed pool of
+//! worker threads each owning a read connection, framing and size checks before any body
+//! is read, the panic guard, one log line per request, and clean shutdown.
+//!
+//! Must never: read a body past the limit, echo an unsafe client header, or leave a
+//! request unanswered (tiny_http would answer a dropped one 500).
+
+use crate::api::App;
+use crate::error::Error;
+use crate::http::{self, Req};
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// The most header bytes (names + values) orgreg accepts; more is 431.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+const MAX_HEADERS: usize = 200;
+
+/// Binds `addr` with TCP_NODELAY set on the listening socket (Linux copies it to every
+/// accepted socket). Without it, responses over ~1 KiB wait ~40 ms for delayed ACKs.
+pub fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    let listener = TcpListener::bind(addr)?;
+    set_nodelay(&listener);
+    Ok(listener)
+}
+
+#[cfg(unix)]
+fn set_nodelay(l: &TcpListener) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: a valid socket fd and a c_int option value of the right size.
+    let rc = unsafe {
+        libc::setsockopt(
+            l.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            &one as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        log::warn!("could not set TCP_NODELAY on the listener: {}", std::io::Error::last_os_error());
+    }
+}
+
+#[cfg(not(unix))]
+fn set_nodelay(_: &TcpListener) {}
+
+/// Raises the soft open-files limit to the hard limit: tiny_http uses two descriptors per
+/// connection, and the default 1024 ends its accept loop at ~500 connections.
+pub fn raise_fd_limit() {
+    #[cfg(unix)]
+    // SAFETY: getrlimit/setrlimit with a properly initialised struct.
+    unsafe {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max.min(1 << 20);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// A started server. Dropping it without `stop` leaves the threads running.
+pub struct Running {
+    pub addr: SocketAddr,
+    /// The bootstrap admin token, if this start created one.
+    pub admin_token: Option<String>,
+    stop: Arc<AtomicBool>,
+    server: Arc<tiny_http::Server>,
+    workers: Vec<JoinHandle<()>>,
+    app: Arc<App>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, checkpoints and closes the database.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.server.unblock();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+        self.app.registry.store.close();
+    }
+}
+
+pub fn start(app: Arc<App>, listener: TcpListener, threads: usize, admin_token: Option<String>) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let server = Arc::new(
+        tiny_http::Server::from_listener(listener, None)
+            .map_err(|e| std::io::Error::other(e.to_string()))?,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = vec![];
+    for i in 0..threads {
+        let (server, stop, app) = (server.clone(), stop.clone(), app.clone());
+        let conn = app.registry.store.reader().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let w = std::thread::Builder::new()
+            .name(format!("worker-{i}"))
+            .spawn(move || worker(server, stop, app, conn, addr.port()))?;
+        workers.push(w);
+    }
+    Ok(Running { addr, admin_token, stop, server, workers, app })
+}
+
+fn worker(server: Arc<tiny_http::Server>, stop: Arc<AtomicBool>, app: Arc<App>, conn: rusqlite::Connection, port: u16) {
+    while !stop.load(Ordering::SeqCst) {
+        match server.recv_timeout(Duration::from_millis(200)) {
+            Ok(Some(rq)) => {
+                // A panic while answering or dropping the request must not kill the worker.
+                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, &conn, rq, port)));
+                if r.is_err() {
+                    log::error!("a request's connection handling panicked; the worker goes on");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                log::error!("receiving a request failed: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Framing and size checks that must happen before any byte of the body is read.
+fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
+    let mut total = 0usize;
+    let mut content_length: Option<&str> = None;
+    let mut transfer_encoding = None;
+    if rq.headers().len() > MAX_HEADERS {
+        return Err(Error::HeadersTooLarge);
+    }
+    for h in rq.headers() {
+        total += h.field.as_str().as_str().len() + h.value.as_str().len() + 4;
+        if h.field.equiv("Content-Length") {
+            let v = h.value.as_str();
+            if content_length.is_some_and(|prev| prev != v) {
+                return Err(Error::BadRequest("Conflicting Content-Length headers.".into()));
+            }
+            content_length = Some(v);
+        }
+        if h.field.equiv("Transfer-Encoding") {
+            if transfer_encoding.is_some() {
+                return Err(Error::BadRequest("Repeated Transfer-Encoding header.".into()));
+            }
+            transfer_encoding = Some(h.value.as_str());
+        }
+    }
+    if total > MAX_HEADER_BYTES {
+        return Err(Error::HeadersTooLarge);
+    }
+    if content_length.is_some() && transfer_encoding.is_some() {
+        return Err(Error::BadRequest("Content-Length and Transfer-Encoding must not both be sent.".into()));
+    }
+    if let Some(te) = transfer_encoding {
+        if !te.eq_ignore_ascii_case("chunked") {
+            return Err(Error::BadRequest("Only Transfer-Encoding: chunked is supported.".into()));
+        }
+    }
+    if let Some(cl) = content_length {
+        let digits = !cl.is_empty() && cl.len() <= 20 && cl.bytes().all(|b| b.is_ascii_digit());
+        if !digits {
+            return Err(Error::BadRequest("Malformed Content-Length.".into()));
+        }
+        match cl.parse::<u64>() {
+            Ok(n) if n <= max_body as u64 => {}
+            _ => return Err(Error::PayloadTooLarge(max_body)),
+        }
+    }
+    Ok(())
+}
+
+fn wants_upgrade(rq: &tiny_http::Request) -> bool {
+    rq.headers()
+        .iter()
+        .any(|h| h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("upgrade"))
+}
+
+fn method_has_body(m: &str) -> bool {
+    matches!(m, "POST" | "PUT" | "PATCH" | "DELETE")
+}
+
+fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, port: u16) {
+    let started = Instant::now();
+    let client_id = rq
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("X-Request-Id"))
+        .map(|h| h.value.as_str().to_string());
+    let request_id = http::request_id(client_id.as_deref());
+    let method = rq.method().as_str().to_ascii_uppercase();
+    let url = rq.url().to_string();
+    let remote = rq.remote_addr().copied();
+    let upgrade = wants_upgrade(&rq);
+
+    // Decide whether the connection must be cut after answering (a body left unread).
+    let mut abort = upgrade;
+    let mut body = Vec::new();
+    let pre = precheck(&rq, app.config.max_body);
+    let early: Option<Error> = match pre {
+        Err(e) => {
+            abort = true;
+            Some(e)
+        }
+        Ok(()) if upgrade || !method_has_body(&method) => None,
+        Ok(()) => {
+            let limit = app.config.max_body as u64;
+            match rq.as_reader().take(limit + 1).read_to_end(&mut body) {
+                Ok(n) if n as u64 > limit => {
+                    abort = true;
+                    Some(Error::PayloadTooLarge(app.config.max_body))
+                }
+                Ok(_) => None,
+                Err(_) => {
+                    abort = true;
+                    Some(Error::BadRequest("The request body could not be read.".into()))
+                }
+            }
+        }
+    };
+
+    let resp = match early {
+        Some(e) => http::problem(&e, &request_id),
+        None => {
+            let (path, raw_query) = match url.split_once('?') {
+                Some((p, q)) => (p.to_string(), q.to_string()),
+                None => (url.clone(), String::new()),
+            };
+            let req = Req {
+                method: method.clone(),
+                segments: path.split('/').filter(|s| !s.is_empty()).map(|s| http::percent_decode(s, false)).collect(),
+                path,
+                query: http::parse_query(&raw_query),
+                raw_query,
+                headers: rq
+                    .headers()
+                    .iter()
+                    .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+                    .collect(),
+                body,
+                request_id: request_id.clone(),
+                remote,
+            };
+            match catch_unwind(AssertUnwindSafe(|| crate::router::dispatch(app, conn, &req))) {
+                Ok(r) => r,
+                Err(_) => {
+                    log::error!("handler panicked: {method} {} request_id={request_id}", redact(&req.path));
+                    http::problem(&Error::Internal("panic".into()), &request_id)
+                }
+            }
+        }
+    };
+
+    let status = resp.status;
+    let mut response = tiny_http::Response::from_data(resp.body).with_status_code(status);
+    for (k, v) in resp.headers.iter().chain(std::iter::once(&("X-Request-Id".to_string(), request_id.clone()))) {
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    if status == 204 || status == 304 || resp.headers.iter().all(|(k, _)| !k.eq_ignore_ascii_case("Content-Type")) {
+        // tiny_http would otherwise label an empty body text/plain.
+        if status != 204 && status != 304 {
+            response.add_header(tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes()).expect("static header"));
+        }
+    }
+    if abort {
+        // Refuse further reading before answering, so that dropping the request does not
+        // wait for (or drain) a body we did not read; writing the answer still works.
+        if let Some(remote) = remote {
+            shutdown_read(remote, port);
+        }
+    }
+    // Dropping a request with a huge declared length can panic inside tiny_http
+    // (capacity overflow); the answer is already written by then.
+    let _ = catch_unwind(AssertUnwindSafe(move || rq.respond(response)));
+    log::info!(
+        "{method} {} {status} {:.1}ms request_id={request_id}",
+        redact(url.split('?').next().unwrap_or("")),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+}
+
+/// Paths can carry secrets (invitation tokens, user names in AWX token routes): the
+/// segment after `invitations` is never logged.
+pub fn redact(path: &str) -> String {
+    let mut out = vec![];
+    let mut hide_next = false;
+    for seg in path.split('/') {
+        if hide_next && !seg.is_empty() {
+            out.push("***");
+            hide_next = false;
+            continue;
+        }
+        hide_next = seg == "invitations";
+        out.push(seg);
+    }
+    out.join("/").chars().filter(|c| !c.is_control()).take(300).collect()
+}
+
+/// Shuts down the reading side of the connection from `remote` to our `port`, so that
+/// tiny_http stops waiting for (and draining) a body we refused. tiny_http does not expose the
+/// socket; we find it among our descriptors by its addresses.
+#[cfg(target_os = "linux")]
+pub fn shutdown_read(remote: SocketAddr, port: u16) {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
+    for entry in dir.flatten() {
+        let Some(fd) = std::str::from_utf8(entry.file_name().as_bytes()).ok().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if peer_of(fd) == Some(remote) && local_port_of(fd) == Some(port) {
+            // SAFETY: shutdown on a descriptor we own; it does not close it.
+            unsafe {
+                libc::shutdown(fd, libc::SHUT_RD);
+            }
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn shutdown_read(_remote: SocketAddr, _port: u16) {}
+
+#[cfg(target_os = "linux")]
+fn sockaddr_to(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    match storage.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: the family says this is a sockaddr_in.
+            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
+            Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)), u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says this is a sockaddr_in6.
+            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
+            Some(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(a.sin6_addr.s6_addr), u16::from_be(a.sin6_port), 0, 0)))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn peer_of(fd: i32) -> Option<SocketAddr> {
+    // SAFETY: zeroed storage of the right size; the kernel fills at most `len` bytes.
+    unsafe {
+        let mut s: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getpeername(fd, &mut s as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
+            return None;
+        }
+        sockaddr_to(&s)
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn local_port_of(fd: i32) -> Option<u16> {
+    // SAFETY: as in peer_of.
+    unsafe {
+        let mut s: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        if libc::getsockname(fd, &mut s as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
+            return None;
+        }
+        sockaddr_to(&s).map(|a| a.port())
+    }
+}
+
+/// Signals: SIGTERM and SIGINT set a flag the main loop watches.
+pub static STOP_SIGNAL: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP_SIGNAL.store(true, Ordering::SeqCst);
+}
+
+pub fn install_signal_handlers() {
+    #[cfg(unix)]
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+

@@ -1,0 +1,81 @@
+//! Queries on `activity`, the audit trail. Rows hold uuids, not foreign keys, so the
+//! record of a deleted object outlives it.
+
+use super::list::{self, Field, Kind, ListQuery};
+use crate::error::Result;
+use crate::model::{Activity, Page};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Connection, Row};
+
+const COLS: &str = "a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id";
+
+pub const FIELDS: &[Field] = &[
+    Field { name: "action", sql: "a.action", kind: Kind::Text },
+    Field { name: "object_type", sql: "a.object_type", kind: Kind::Text },
+    Field { name: "object_id", sql: "a.object_id", kind: Kind::Text },
+    Field { name: "actor", sql: "a.actor", kind: Kind::Text },
+    Field { name: "organization", sql: "a.organization", kind: Kind::Text },
+    Field { name: "at", sql: "a.at", kind: Kind::Time },
+];
+
+fn row(r: &Row) -> rusqlite::Result<Activity> {
+    let changes: String = r.get(7)?;
+    Ok(Activity {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        object_type: r.get(4)?,
+        object_id: r.get(5)?,
+        organization: r.get(6)?,
+        changes: super::json_col(changes),
+        request_id: r.get(8)?,
+    })
+}
+
+pub fn insert(c: &Connection, a: &Activity) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO activity (id, at, actor, action, object_type, object_id, organization, changes, request_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        a.id,
+        a.at,
+        a.actor,
+        a.action,
+        a.object_type,
+        a.object_id,
+        a.organization,
+        a.changes.to_string(),
+        a.request_id
+    ])?;
+    Ok(())
+}
+
+/// Newest first; `organization` restricts to one organization's feed.
+pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result<Page<Activity>> {
+    let mut params: Vec<Sql> = vec![];
+    let mut filter = String::from(" WHERE 1");
+    if let Some(org) = organization {
+        params.push(Sql::Text(org.to_string()));
+        filter.push_str(" AND a.organization = ?");
+    }
+    filter.push_str(&list::where_sql(q, "a.action", &mut params));
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*) FROM activity a{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {COLS} FROM activity a{filter} ORDER BY a.seq DESC LIMIT ? OFFSET ?");
+    let items = c
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page { count, items })
+}
+
+/// The time of the newest activity row of an organization.
+pub fn last_at(c: &Connection, organization: &str) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT max(at) FROM activity WHERE organization = ?")?
+        .query_row([organization], |r| r.get(0))?)
+}

@@ -1,0 +1,154 @@
+//! Queries on `memberships`.
+
+use super::list::{self, Field, Kind, ListQuery};
+use super::optional;
+use crate::error::Result;
+use crate::model::{MemberStatus, Membership, Page, Role};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Connection, Row};
+
+const COLS: &str = "m.seq, m.id, o.id, m.organization, u.id, m.user, u.username, u.email, m.role, \
+    m.status, m.is_active, ab.id, m.approved_at, m.version, m.created, m.modified";
+const FROM: &str = " FROM memberships m JOIN organizations o ON o.seq = m.organization \
+    JOIN users u ON u.seq = m.user LEFT JOIN users ab ON ab.seq = m.approved_by";
+
+pub const FIELDS: &[Field] = &[
+    Field { name: "role", sql: "m.role", kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]) },
+    Field { name: "status", sql: "m.status", kind: Kind::Enum(&["pending", "approved", "rejected"]) },
+    Field { name: "is_active", sql: "m.is_active", kind: Kind::Bool },
+    Field { name: "user", sql: "m.user", kind: Kind::Ref("SELECT seq FROM users WHERE id = ?") },
+    Field { name: "username", sql: "u.username_key", kind: Kind::FoldedText },
+    Field { name: "created", sql: "m.created", kind: Kind::Time },
+];
+
+/// The role column ordered by rank (owner first when ascending).
+pub const ROLE_ORDER: &str = "CASE m.role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 \
+    WHEN 'contributor' THEN 3 WHEN 'accounting' THEN 4 ELSE 5 END";
+
+fn row(r: &Row) -> rusqlite::Result<Membership> {
+    let role: String = r.get(8)?;
+    let status: String = r.get(9)?;
+    Ok(Membership {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        organization: r.get(2)?,
+        organization_seq: r.get(3)?,
+        user: r.get(4)?,
+        user_seq: r.get(5)?,
+        username: r.get(6)?,
+        email: r.get(7)?,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        status: MemberStatus::parse(&status).unwrap_or(MemberStatus::Pending),
+        is_active: r.get(10)?,
+        approved_by: r.get(11)?,
+        approved_at: r.get(12)?,
+        version: r.get(13)?,
+        created: r.get(14)?,
+        modified: r.get(15)?,
+    })
+}
+
+pub fn get(c: &Connection, org: i64, user: i64) -> Result<Option<Membership>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE m.organization = ? AND m.user = ?");
+    optional(c.prepare_cached(&sql)?.query_row([org, user], row))
+}
+
+pub struct NewMember<'a> {
+    pub org: i64,
+    pub user: i64,
+    pub role: Role,
+    pub status: MemberStatus,
+    pub is_active: bool,
+    pub approved_by: Option<i64>,
+    pub at: &'a str,
+}
+
+pub fn insert(c: &Connection, m: &NewMember) -> Result<Membership> {
+    let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
+    c.prepare_cached(
+        "INSERT INTO memberships (id, organization, user, role, status, is_active, approved_by, \
+         approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+    )?
+    .execute(params![
+        crate::model::new_id(),
+        m.org,
+        m.user,
+        m.role.as_str(),
+        m.status.as_str(),
+        m.is_active,
+        m.approved_by,
+        approved_at,
+        m.at,
+        m.at
+    ])?;
+    Ok(get(c, m.org, m.user)?.expect("row just inserted"))
+}
+
+/// Writes role, status, is_active and approval of an existing membership.
+pub fn update(c: &Connection, m: &Membership, approved_by: Option<i64>, at: &str) -> Result<Membership> {
+    c.prepare_cached(
+        "UPDATE memberships SET role = ?, status = ?, is_active = ?, \
+         approved_by = coalesce(?, approved_by), approved_at = ?, version = version + 1, modified = ? \
+         WHERE seq = ?",
+    )?
+    .execute(params![
+        m.role.as_str(),
+        m.status.as_str(),
+        m.is_active,
+        approved_by,
+        m.approved_at,
+        at,
+        m.seq
+    ])?;
+    Ok(get(c, m.organization_seq, m.user_seq)?.expect("row exists"))
+}
+
+pub fn delete(c: &Connection, seq: i64) -> Result<()> {
+    c.prepare_cached("DELETE FROM memberships WHERE seq = ?")?.execute([seq])?;
+    Ok(())
+}
+
+/// Active approved owners of `org`.
+pub fn active_owner_count(c: &Connection, org: i64) -> Result<i64> {
+    Ok(c.prepare_cached(
+        "SELECT count(*) FROM memberships WHERE organization = ? AND role = 'owner' \
+         AND status = 'approved' AND is_active = 1",
+    )?
+    .query_row([org], |r| r.get(0))?)
+}
+
+/// (role, status, is_active, count) for the summary.
+pub fn counts(c: &Connection, org: i64) -> Result<Vec<(String, String, bool, i64)>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT role, status, is_active, count(*) FROM memberships WHERE organization = ? \
+         GROUP BY role, status, is_active",
+    )?;
+    let rows = stmt.query_map([org], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The caller's memberships (organization uuid, role, status), for `/v1/me`.
+pub fn of_user(c: &Connection, user: i64) -> Result<Vec<Membership>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE m.user = ? ORDER BY m.seq");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([user], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>> {
+    let mut params: Vec<Sql> = vec![Sql::Integer(org)];
+    let mut filter = String::from(" WHERE m.organization = ?");
+    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*){FROM}{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    let order = list::order_sql(q, "", "m.seq");
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
+    let items = c
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page { count, items })
+}

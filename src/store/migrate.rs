@@ -1,0 +1,98 @@
+//! Schema versions: `PRAGMA user_version` counts applied steps. An empty database gets
+//! `schema.sql` whole; an older one runs the missing steps of the append-only list; a
+//! database newer than this binary refuses to start.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+/// The current schema, applied whole to an empty database.
+pub const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// Append-only: step N brings a database from version N-1 to N. Never edit a step.
+pub const STEPS: &[&str] = &[
+    include_str!("migrations/0001_foundation.sql"),
+    include_str!("migrations/0002_invitations.sql"),
+];
+
+pub fn latest() -> i64 {
+    STEPS.len() as i64
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > latest() {
+        return Err(Error::Internal(format!(
+            "the database schema is version {version}, newer than this orgreg knows ({}); \
+             run a newer orgreg or restore a backup",
+            latest()
+        )));
+    }
+    if version == latest() {
+        return Ok(());
+    }
+    let empty: bool = conn.query_row(
+        "SELECT count(*) = 0 FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if version == 0 && empty {
+        tx.execute_batch(SCHEMA)?;
+    } else {
+        for (i, step) in STEPS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(step)
+                .map_err(|e| Error::Internal(format!("migration step {} failed: {e}", i + 1)))?;
+            log::info!("database migrated to schema version {}", i + 1);
+        }
+    }
+    tx.pragma_update(None, "user_version", latest())?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Applies the steps up to `upto` only (tests build old databases with it).
+pub fn migrate_to(conn: &mut Connection, upto: usize) -> Result<()> {
+    let tx = conn.transaction()?;
+    for step in &STEPS[..upto] {
+        tx.execute_batch(step)?;
+    }
+    tx.pragma_update(None, "user_version", upto as i64)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A normalised description of the schema: every object's SQL plus each table's columns.
+pub fn describe(conn: &Connection) -> Result<Vec<String>> {
+    let mut out = vec![];
+    let mut stmt = conn.prepare(
+        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(3)?))
+    })?;
+    for row in rows {
+        let (ty, name, sql) = row?;
+        let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(format!("{ty} {name}: {sql}"));
+        if ty == "table" {
+            let mut cols = conn.prepare(&format!("PRAGMA table_xinfo(\"{name}\")"))?;
+            let list = cols.query_map([], |r| {
+                Ok(format!(
+                    "  {} {} notnull={} default={:?} pk={}",
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, i64>(5)?
+                ))
+            })?;
+            for c in list {
+                out.push(c?);
+            }
+        }
+    }
+    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    out.push(format!("user_version {v}"));
+    Ok(out)
+}

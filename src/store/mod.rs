@@ -1,0 +1,168 @@
+//! Storage: opening SQLite connections with the right pragmas, the single writer, the
+//! migration runner, and one module of hand-written queries per table. This layer knows
+//! SQL and nothing of HTTP or of who may do what.
+//!
+//! Layout: every worker thread owns one read connection; every write goes through the one
+//! writer connection behind a mutex, inside `BEGIN IMMEDIATE`. WAL lets reads proceed while
+//! the writer commits.
+
+pub mod activity;
+pub mod customers;
+pub mod invitations;
+pub mod list;
+pub mod members;
+pub mod migrate;
+pub mod orgs;
+pub mod tokens;
+pub mod users;
+
+use crate::config::SyncMode;
+use crate::error::{Error, Result};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+/// The lowest bundled SQLite version accepted: 3.51.3 fixed a WAL-reset corruption bug
+/// present since 3.7.0.
+const MIN_SQLITE: i32 = 3_051_003;
+
+pub struct Store {
+    path: PathBuf,
+    sync: SyncMode,
+    /// Set for `:memory:`: the temporary file to remove at stop.
+    temporary: bool,
+    writer: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    /// `:memory:` opens a fresh temporary file that `close` removes.
+    pub fn open(db: &str, sync: SyncMode) -> Result<Store> {
+        if rusqlite::version_number() < MIN_SQLITE {
+            return Err(Error::Internal(format!(
+                "bundled SQLite {} is older than 3.51.3 (WAL-reset bug); rebuild",
+                rusqlite::version()
+            )));
+        }
+        let (path, temporary) = if db == ":memory:" {
+            let p = std::env::temp_dir().join(format!("orgreg-mem-{}.db", crate::model::new_id()));
+            (p, true)
+        } else {
+            (PathBuf::from(db), false)
+        };
+        let sync = if temporary { SyncMode::Normal } else { sync };
+        let mut writer = open_connection(&path, sync, true)?;
+        migrate::migrate(&mut writer)?;
+        Ok(Store { path, sync, temporary, writer: Mutex::new(writer) })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// A new read connection (one per worker thread).
+    pub fn reader(&self) -> Result<Connection> {
+        open_connection(&self.path, self.sync, false)
+    }
+
+    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer connection and
+    /// commits if it returns Ok; any error rolls everything back.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.lock_writer();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The writer, recovered after a panic: a poisoned lock still holds a usable
+    /// connection, and any transaction the panicking thread left open is rolled back.
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if !guard.is_autocommit() {
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        guard
+    }
+
+    /// Checkpoints the WAL and, for a throw-away database, removes its files.
+    pub fn close(&self) {
+        let conn = self.lock_writer();
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+            log::warn!("checkpoint at stop failed: {e}");
+        }
+        drop(conn);
+        if self.temporary {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut p = self.path.clone().into_os_string();
+                p.push(suffix);
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
+/// Opens one connection with the per-connection pragmas (they are not stored in the file):
+/// WAL, foreign keys, busy timeout, synchronous.
+pub fn open_connection(path: &std::path::Path, sync: SyncMode, create: bool) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+        Error::Internal(format!("cannot open database {}: {e}", path.display()))
+    })?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match sync {
+            SyncMode::Full => "FULL",
+            SyncMode::Normal => "NORMAL",
+        },
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // Full-Unicode lowercase, for case-insensitive matching beyond ASCII.
+    conn.create_scalar_function(
+        "orgreg_fold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let s: Option<String> = ctx.get(0)?;
+            Ok(s.map(|s| crate::model::fold(&s)))
+        },
+    )?;
+    Ok(conn)
+}
+
+/// Turns a UNIQUE-constraint failure into a 409 naming `field`; anything else passes on.
+pub fn unique_violation(e: rusqlite::Error, map: &[(&str, &str)]) -> Error {
+    if let rusqlite::Error::SqliteFailure(f, Some(msg)) = &e {
+        if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("UNIQUE") {
+            for (column, field) in map {
+                if msg.contains(column) {
+                    return Error::conflict(field, format!("A record with this {field} already exists."));
+                }
+            }
+            return Error::state("A record with these values already exists.");
+        }
+    }
+    Error::from(e)
+}
+
+/// `Option` for a query that may find no row; any other error is kept.
+pub fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn json_col(s: String) -> serde_json::Value {
+    serde_json::from_str(&s).unwrap_or(serde_json::Value::Object(Default::default()))
+}

@@ -1,0 +1,253 @@
+//! Queries on `organizations`. Visibility for a non-staff caller is expressed here as SQL
+//! (active approved membership, or ownership of the organization's customer) because it
+//! must be part of every list query; the rule itself is owned by registry::policy.
+
+use super::list::{self, Field, Kind, ListQuery};
+use super::{json_col, optional, unique_violation};
+use crate::error::Result;
+use crate::model::{fold, Org, Page, UserRef};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Connection, Row};
+
+const COLS: &str = "o.seq, o.id, o.name, o.description, o.native_name, o.abbreviation, \
+    o.logo_url, o.currency_code, c.id, o.customer, o.metadata, o.accepts_join_requests, \
+    (SELECT count(*) FROM memberships m WHERE m.organization = o.seq AND m.status = 'approved' AND m.is_active = 1), \
+    o.version, o.created, o.modified, \
+    ow.seq, ow.id, ow.username, ow.first_name, ow.last_name, \
+    cb.seq, cb.id, cb.username, cb.first_name, cb.last_name, \
+    mb.seq, mb.id, mb.username, mb.first_name, mb.last_name";
+
+const FROM: &str = " FROM organizations o \
+    LEFT JOIN customers c ON c.seq = o.customer \
+    LEFT JOIN users ow ON ow.seq = o.owner \
+    LEFT JOIN users cb ON cb.seq = o.created_by \
+    LEFT JOIN users mb ON mb.seq = o.modified_by";
+
+/// Visibility for a non-staff user `?`: active approved member, or customer owner.
+const VISIBLE: &str = " AND (o.seq IN (SELECT m.organization FROM memberships m WHERE m.user = ?1v \
+      AND m.status = 'approved' AND m.is_active = 1) \
+    OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?1v))";
+
+pub const FIELDS: &[Field] = &[
+    Field { name: "name", sql: "o.name_key", kind: Kind::FoldedText },
+    Field { name: "native_name", sql: "o.native_name_key", kind: Kind::FoldedText },
+    Field { name: "abbreviation", sql: "o.abbreviation_key", kind: Kind::FoldedText },
+    Field { name: "description", sql: "o.description", kind: Kind::Text },
+    Field { name: "customer", sql: "o.customer", kind: Kind::Ref("SELECT seq FROM customers WHERE id = ?") },
+    Field { name: "owner", sql: "o.owner", kind: Kind::Ref("SELECT seq FROM users WHERE id = ?") },
+    Field { name: "currency_code", sql: "o.currency_code", kind: Kind::Text },
+    Field { name: "created", sql: "o.created", kind: Kind::Time },
+    Field { name: "modified", sql: "o.modified", kind: Kind::Time },
+    Field { name: "id", sql: "o.seq", kind: Kind::Int },
+];
+
+fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
+    let seq: Option<i64> = r.get(at)?;
+    Ok(match seq {
+        None => None,
+        Some(seq) => Some(UserRef {
+            seq,
+            id: r.get(at + 1)?,
+            username: r.get(at + 2)?,
+            first_name: r.get(at + 3)?,
+            last_name: r.get(at + 4)?,
+        }),
+    })
+}
+
+fn row(r: &Row) -> rusqlite::Result<Org> {
+    Ok(Org {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        name: r.get(2)?,
+        description: r.get(3)?,
+        native_name: r.get(4)?,
+        abbreviation: r.get(5)?,
+        logo_url: r.get(6)?,
+        currency_code: r.get(7)?,
+        customer: r.get(8)?,
+        customer_seq: r.get(9)?,
+        metadata: json_col(r.get(10)?),
+        accepts_join_requests: r.get(11)?,
+        member_count: r.get(12)?,
+        version: r.get(13)?,
+        created: r.get(14)?,
+        modified: r.get(15)?,
+        owner: user_ref(r, 16)?,
+        created_by: user_ref(r, 21)?,
+        modified_by: user_ref(r, 26)?,
+    })
+}
+
+pub fn by_id(c: &Connection, id: &str) -> Result<Option<Org>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.id = ?");
+    optional(c.prepare_cached(&sql)?.query_row([id], row))
+}
+
+pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<Org>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.seq = ?");
+    optional(c.prepare_cached(&sql)?.query_row([seq], row))
+}
+
+pub fn by_name(c: &Connection, name: &str) -> Result<Option<Org>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.name_key = ?");
+    optional(c.prepare_cached(&sql)?.query_row([fold(name)], row))
+}
+
+/// The fields a create or update writes.
+#[derive(Debug, Clone)]
+pub struct OrgRow {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub native_name: String,
+    pub abbreviation: Option<String>,
+    pub logo_url: Option<String>,
+    pub currency_code: Option<String>,
+    pub customer: Option<i64>,
+    pub owner: Option<i64>,
+    pub metadata: serde_json::Value,
+    pub accepts_join_requests: bool,
+    pub at: String,
+    pub by: Option<i64>,
+}
+
+impl OrgRow {
+    pub fn from_org(o: &Org) -> OrgRow {
+        OrgRow {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            description: o.description.clone(),
+            native_name: o.native_name.clone(),
+            abbreviation: o.abbreviation.clone(),
+            logo_url: o.logo_url.clone(),
+            currency_code: o.currency_code.clone(),
+            customer: o.customer_seq,
+            owner: o.owner.as_ref().map(|u| u.seq),
+            metadata: o.metadata.clone(),
+            accepts_join_requests: o.accepts_join_requests,
+            at: o.modified.clone(),
+            by: o.modified_by.as_ref().map(|u| u.seq),
+        }
+    }
+    fn search_text(&self) -> String {
+        fold(&format!(
+            "{}\n{}\n{}\n{}",
+            self.name,
+            self.native_name,
+            self.abbreviation.as_deref().unwrap_or(""),
+            self.description
+        ))
+    }
+}
+
+const UNIQUE: &[(&str, &str)] =
+    &[("organizations.name_key", "name"), ("organizations.abbreviation_key", "abbreviation")];
+
+pub fn insert(c: &Connection, o: &OrgRow) -> Result<Org> {
+    c.prepare_cached(
+        "INSERT INTO organizations (id, name, name_key, description, native_name, native_name_key, \
+         abbreviation, abbreviation_key, logo_url, currency_code, customer, owner, metadata, \
+         accepts_join_requests, search_text, version, created, modified, created_by, modified_by) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+    )?
+    .execute(params![
+        o.id,
+        o.name,
+        fold(&o.name),
+        o.description,
+        o.native_name,
+        fold(&o.native_name),
+        o.abbreviation,
+        o.abbreviation.as_deref().map(fold),
+        o.logo_url,
+        o.currency_code,
+        o.customer,
+        o.owner,
+        o.metadata.to_string(),
+        o.accepts_join_requests,
+        o.search_text(),
+        o.at,
+        o.at,
+        o.by,
+        o.by,
+    ])
+    .map_err(|e| unique_violation(e, UNIQUE))?;
+    Ok(by_id(c, &o.id)?.expect("row just inserted"))
+}
+
+pub fn update(c: &Connection, seq: i64, o: &OrgRow) -> Result<Org> {
+    c.prepare_cached(
+        "UPDATE organizations SET name = ?, name_key = ?, description = ?, native_name = ?, \
+         native_name_key = ?, abbreviation = ?, abbreviation_key = ?, logo_url = ?, currency_code = ?, \
+         customer = ?, owner = ?, metadata = ?, accepts_join_requests = ?, search_text = ?, \
+         version = version + 1, modified = ?, modified_by = ? WHERE seq = ?",
+    )?
+    .execute(params![
+        o.name,
+        fold(&o.name),
+        o.description,
+        o.native_name,
+        fold(&o.native_name),
+        o.abbreviation,
+        o.abbreviation.as_deref().map(fold),
+        o.logo_url,
+        o.currency_code,
+        o.customer,
+        o.owner,
+        o.metadata.to_string(),
+        o.accepts_join_requests,
+        o.search_text(),
+        o.at,
+        o.by,
+        seq,
+    ])
+    .map_err(|e| unique_violation(e, UNIQUE))?;
+    Ok(by_seq(c, seq)?.expect("row exists"))
+}
+
+/// Deletes the organization; memberships and invitations go with it (ON DELETE CASCADE).
+pub fn delete(c: &Connection, seq: i64) -> Result<()> {
+    c.prepare_cached("DELETE FROM organizations WHERE seq = ?")?.execute([seq])?;
+    Ok(())
+}
+
+/// How many organizations name `user` as owner.
+pub fn owned_count(c: &Connection, user: i64) -> Result<i64> {
+    Ok(c.prepare_cached("SELECT count(*) FROM organizations WHERE owner = ?")?.query_row([user], |r| r.get(0))?)
+}
+
+/// Whether `user` may see `org` without being staff: an active approved member or an
+/// owner of its customer.
+pub fn visible_to(c: &Connection, org: i64, user: i64) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM memberships WHERE organization = ?1 AND user = ?2 \
+           AND status = 'approved' AND is_active = 1) \
+         OR EXISTS (SELECT 1 FROM organizations o JOIN customer_owners co ON co.customer = o.customer \
+           WHERE o.seq = ?1 AND co.user = ?2)",
+    )?
+    .query_row([org, user], |r| r.get(0))?)
+}
+
+pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<Org>> {
+    let mut params: Vec<Sql> = vec![];
+    let mut filter = String::from(" WHERE 1");
+    if let Some(me) = visible_to {
+        params.push(Sql::Integer(me));
+        params.push(Sql::Integer(me));
+        filter.push_str(&VISIBLE.replace("?1v", "?"));
+    }
+    filter.push_str(&list::where_sql(q, "o.search_text", &mut params));
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*) FROM organizations o{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    let order = list::order_sql(q, "", "o.seq");
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
+    let items = c
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page { count, items })
+}

@@ -1,0 +1,229 @@
+//! Queries on `users`. The password hash leaves this module only through
+//! `password_hash_by_username`, for verification.
+
+use super::list::{self, Field, Kind, ListQuery};
+use super::{json_col, optional, unique_violation};
+use crate::error::Result;
+use crate::model::{fold, Page, User, UserRef};
+use rusqlite::types::Value as Sql;
+use rusqlite::{params, Connection, Row};
+
+const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name, u.company, \
+    u.job_title, u.avatar_url, u.preferred_language, u.metadata, u.is_active, u.is_staff, \
+    u.is_service_account, u.password_hash IS NOT NULL, u.version, u.created, u.modified";
+
+pub const FIELDS: &[Field] = &[
+    Field { name: "username", sql: "u.username_key", kind: Kind::FoldedText },
+    Field { name: "email", sql: "u.email_key", kind: Kind::FoldedText },
+    Field { name: "is_active", sql: "u.is_active", kind: Kind::Bool },
+    Field { name: "is_staff", sql: "u.is_staff", kind: Kind::Bool },
+    Field { name: "is_service_account", sql: "u.is_service_account", kind: Kind::Bool },
+    Field { name: "first_name", sql: "u.first_name", kind: Kind::Text },
+    Field { name: "last_name", sql: "u.last_name", kind: Kind::Text },
+    Field { name: "created", sql: "u.created", kind: Kind::Time },
+    Field { name: "id", sql: "u.seq", kind: Kind::Int },
+];
+
+fn row(r: &Row) -> rusqlite::Result<User> {
+    Ok(User {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        username: r.get(2)?,
+        email: r.get(3)?,
+        first_name: r.get(4)?,
+        last_name: r.get(5)?,
+        company: r.get(6)?,
+        job_title: r.get(7)?,
+        avatar_url: r.get(8)?,
+        preferred_language: r.get(9)?,
+        metadata: json_col(r.get(10)?),
+        is_active: r.get(11)?,
+        is_staff: r.get(12)?,
+        is_service_account: r.get(13)?,
+        has_password: r.get(14)?,
+        version: r.get(15)?,
+        created: r.get(16)?,
+        modified: r.get(17)?,
+    })
+}
+
+pub fn by_id(c: &Connection, id: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users u WHERE u.id = ?");
+    optional(c.prepare_cached(&sql)?.query_row([id], row))
+}
+
+pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users u WHERE u.seq = ?");
+    optional(c.prepare_cached(&sql)?.query_row([seq], row))
+}
+
+pub fn by_username(c: &Connection, username: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users u WHERE u.username_key = ?");
+    optional(c.prepare_cached(&sql)?.query_row([fold(username)], row))
+}
+
+pub fn by_email(c: &Connection, email: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {COLS} FROM users u WHERE u.email_key = ?");
+    optional(c.prepare_cached(&sql)?.query_row([fold(email)], row))
+}
+
+/// The user and their stored PHC hash, for password verification only.
+pub fn password_hash_by_username(c: &Connection, username: &str) -> Result<Option<(User, Option<String>)>> {
+    let sql = format!("SELECT {COLS}, u.password_hash FROM users u WHERE u.username_key = ?");
+    optional(c.prepare_cached(&sql)?.query_row([fold(username)], |r| Ok((row(r)?, r.get(18)?))))
+}
+
+pub fn user_ref(c: &Connection, seq: i64) -> Result<Option<UserRef>> {
+    optional(
+        c.prepare_cached("SELECT seq, id, username, first_name, last_name FROM users WHERE seq = ?")?
+            .query_row([seq], |r| {
+                Ok(UserRef {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    username: r.get(2)?,
+                    first_name: r.get(3)?,
+                    last_name: r.get(4)?,
+                })
+            }),
+    )
+}
+
+pub fn staff_exists(c: &Connection) -> Result<bool> {
+    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE is_staff = 1)")?.query_row([], |r| r.get(0))?)
+}
+
+fn search_text(u: &User) -> String {
+    fold(&format!(
+        "{}\n{}\n{}\n{}",
+        u.username,
+        u.email.as_deref().unwrap_or(""),
+        u.first_name,
+        u.last_name
+    ))
+}
+
+const UNIQUE: &[(&str, &str)] = &[("users.username_key", "username"), ("users.email_key", "email")];
+
+/// Inserts `u` (its `seq` is ignored) with an optional password hash; returns the stored row.
+pub fn insert(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<User> {
+    c.prepare_cached(
+        "INSERT INTO users (id, username, username_key, email, email_key, first_name, last_name, \
+         company, job_title, avatar_url, preferred_language, metadata, is_active, is_staff, \
+         is_service_account, password_hash, search_text, version, created, modified) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+    )?
+    .execute(params![
+        u.id,
+        u.username,
+        fold(&u.username),
+        u.email,
+        u.email.as_deref().map(fold),
+        u.first_name,
+        u.last_name,
+        u.company,
+        u.job_title,
+        u.avatar_url,
+        u.preferred_language,
+        u.metadata.to_string(),
+        u.is_active,
+        u.is_staff,
+        u.is_service_account,
+        password_hash,
+        search_text(u),
+        u.created,
+        u.modified,
+    ])
+    .map_err(|e| unique_violation(e, UNIQUE))?;
+    Ok(by_id(c, &u.id)?.expect("row just inserted"))
+}
+
+/// Writes every mutable field of `u`, bumps its version; `password_hash` replaces the
+/// stored hash when given.
+pub fn update(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<User> {
+    c.prepare_cached(
+        "UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, \
+         last_name = ?, company = ?, job_title = ?, avatar_url = ?, preferred_language = ?, \
+         metadata = ?, is_active = ?, is_staff = ?, is_service_account = ?, \
+         password_hash = coalesce(?, password_hash), search_text = ?, version = version + 1, \
+         modified = ? WHERE seq = ?",
+    )?
+    .execute(params![
+        u.username,
+        fold(&u.username),
+        u.email,
+        u.email.as_deref().map(fold),
+        u.first_name,
+        u.last_name,
+        u.company,
+        u.job_title,
+        u.avatar_url,
+        u.preferred_language,
+        u.metadata.to_string(),
+        u.is_active,
+        u.is_staff,
+        u.is_service_account,
+        password_hash,
+        search_text(u),
+        u.modified,
+        u.seq,
+    ])
+    .map_err(|e| unique_violation(e, UNIQUE))?;
+    Ok(by_seq(c, u.seq)?.expect("row exists"))
+}
+
+pub fn delete(c: &Connection, seq: i64) -> Result<()> {
+    c.prepare_cached("DELETE FROM users WHERE seq = ?")?.execute([seq])?;
+    Ok(())
+}
+
+/// Organizations (their uuids) where `user` is the only active approved owner.
+pub fn sole_owner_of(c: &Connection, user: i64) -> Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT o.id FROM memberships m JOIN organizations o ON o.seq = m.organization \
+         WHERE m.user = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1 \
+         AND NOT EXISTS (SELECT 1 FROM memberships m2 WHERE m2.organization = m.organization \
+           AND m2.user != ?1 AND m2.role = 'owner' AND m2.status = 'approved' AND m2.is_active = 1)",
+    )?;
+    let rows = stmt.query_map([user], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether `a` and `b` are both approved members of one organization, `a` actively.
+pub fn share_an_org(c: &Connection, a: i64, b: i64) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM memberships ma JOIN memberships mb \
+           ON mb.organization = ma.organization \
+         WHERE ma.user = ? AND ma.status = 'approved' AND ma.is_active = 1 \
+           AND mb.user = ? AND mb.status = 'approved')",
+    )?
+    .query_row([a, b], |r| r.get(0))?)
+}
+
+/// Lists users; `visible_to` (a non-staff caller's seq) restricts to themself and their
+/// co-members.
+pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<User>> {
+    let mut params: Vec<Sql> = vec![];
+    let mut filter = String::from(" WHERE 1");
+    if let Some(me) = visible_to {
+        params.push(Sql::Integer(me));
+        params.push(Sql::Integer(me));
+        filter.push_str(
+            " AND (u.seq = ? OR u.seq IN (SELECT mb.user FROM memberships ma JOIN memberships mb \
+               ON mb.organization = ma.organization WHERE ma.user = ? AND ma.status = 'approved' \
+               AND ma.is_active = 1 AND mb.status = 'approved'))",
+        );
+    }
+    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*) FROM users u{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    let order = list::order_sql(q, "", "u.seq");
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {COLS} FROM users u{filter}{order} LIMIT ? OFFSET ?");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let items = stmt
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page { count, items })
+}
