@@ -91,6 +91,9 @@ pub struct ServeArgs {
     /// Most organizations one user may own (unlimited when unset).
     #[arg(long, env = "ORGREG_MAX_OWNED_ORGS")]
     pub max_owned_orgs: Option<u32>,
+    /// Write invitation links as JSON lines to this file instead of the log.
+    #[arg(long, env = "ORGREG_INVITE_OUTBOX")]
+    pub invite_outbox: Option<std::path::PathBuf>,
 }
 
 /// Everything the server needs to start.
@@ -104,6 +107,8 @@ pub struct Config {
     pub sync: SyncMode,
     pub org_create: OrgCreate,
     pub max_owned_orgs: Option<u32>,
+    /// Invitation delivery: None → the log; Some(path) → JSON lines in that file.
+    pub invite_outbox: Option<std::path::PathBuf>,
     /// `ORGREG_ADMIN_TOKEN`: the bootstrap admin's token on a database without staff.
     pub admin_token: Option<String>,
     /// `ORGREG_ADMIN_PASSWORD`: the bootstrap admin's password.
@@ -158,6 +163,7 @@ impl Config {
             sync: a.sync,
             org_create: a.org_create,
             max_owned_orgs: a.max_owned_orgs,
+            invite_outbox: a.invite_outbox.clone(),
             admin_token: std::env::var("ORGREG_ADMIN_TOKEN").ok().filter(|s| !s.is_empty()),
             admin_password: std::env::var("ORGREG_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty()),
             test_routes: false,
@@ -175,6 +181,7 @@ impl Config {
             sync: SyncMode::Normal,
             org_create: OrgCreate::Users,
             max_owned_orgs: None,
+            invite_outbox: None,
             admin_token: None,
             admin_password: None,
             test_routes: true,

@@ -24,6 +24,14 @@ enum Route<'a> {
     Org(&'a str),
     OrgSummary(&'a str),
     OrgActivity(&'a str),
+    Members(&'a str),
+    Member(&'a str, &'a str),
+    MemberApprove(&'a str, &'a str),
+    MemberReject(&'a str, &'a str),
+    Invitations(&'a str),
+    Invitation(&'a str, &'a str),
+    InvitationResend(&'a str, &'a str),
+    Accept(&'a str),
     Activity,
     TestPanic,
 }
@@ -33,6 +41,8 @@ const GET_POST: &[&str] = &["GET", "POST"];
 const POST: &[&str] = &["POST"];
 const DELETE: &[&str] = &["DELETE"];
 const ITEM: &[&str] = &["GET", "PUT", "PATCH", "DELETE"];
+const MEMBER: &[&str] = &["GET", "PATCH", "DELETE"];
+const GET_DELETE: &[&str] = &["GET", "DELETE"];
 
 fn resolve<'a>(app: &App, segs: &[&'a str]) -> Option<(Route<'a>, &'static [&'static str])> {
     Some(match segs {
@@ -51,6 +61,14 @@ fn resolve<'a>(app: &App, segs: &[&'a str]) -> Option<(Route<'a>, &'static [&'st
         ["v1", "organizations", id] => (Route::Org(id), ITEM),
         ["v1", "organizations", id, "summary"] => (Route::OrgSummary(id), GET),
         ["v1", "organizations", id, "activity"] => (Route::OrgActivity(id), GET),
+        ["v1", "organizations", id, "members"] => (Route::Members(id), GET_POST),
+        ["v1", "organizations", id, "members", user] => (Route::Member(id, user), MEMBER),
+        ["v1", "organizations", id, "members", user, "approve"] => (Route::MemberApprove(id, user), POST),
+        ["v1", "organizations", id, "members", user, "reject"] => (Route::MemberReject(id, user), POST),
+        ["v1", "organizations", id, "invitations"] => (Route::Invitations(id), GET_POST),
+        ["v1", "organizations", id, "invitations", inv] => (Route::Invitation(id, inv), GET_DELETE),
+        ["v1", "organizations", id, "invitations", inv, "resend"] => (Route::InvitationResend(id, inv), POST),
+        ["v1", "invitations", token, "accept"] => (Route::Accept(token), POST),
         ["v1", "activity"] => (Route::Activity, GET),
         ["v1", "_test", "panic"] if app.config.test_routes => (Route::TestPanic, GET),
         _ => return None,
@@ -124,6 +142,19 @@ fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -
         (Route::Org(id), m) => v1::orgs::update(reg, &ctx, req, id, m == "PUT"),
         (Route::OrgSummary(id), _) => v1::orgs::summary(conn, &ctx, id),
         (Route::OrgActivity(id), _) => v1::orgs::activity(conn, &ctx, req, id),
+        (Route::Members(id), "GET") => v1::members::list(conn, &ctx, req, id),
+        (Route::Members(id), _) => v1::members::add(reg, &ctx, req, id),
+        (Route::Member(id, u), "GET") => v1::members::get(conn, &ctx, req, id, u),
+        (Route::Member(id, u), "DELETE") => v1::members::remove(reg, &ctx, req, id, u),
+        (Route::Member(id, u), _) => v1::members::update(reg, &ctx, req, id, u),
+        (Route::MemberApprove(id, u), _) => v1::members::decide(reg, &ctx, req, id, u, true),
+        (Route::MemberReject(id, u), _) => v1::members::decide(reg, &ctx, req, id, u, false),
+        (Route::Invitations(id), "GET") => v1::invitations::list(conn, &ctx, req, id),
+        (Route::Invitations(id), _) => v1::invitations::create(reg, &ctx, req, id),
+        (Route::Invitation(id, inv), "GET") => v1::invitations::get(conn, &ctx, req, id, inv),
+        (Route::Invitation(id, inv), _) => v1::invitations::revoke(reg, &ctx, id, inv),
+        (Route::InvitationResend(id, inv), _) => v1::invitations::resend(reg, &ctx, req, id, inv),
+        (Route::Accept(token), _) => v1::invitations::accept(reg, &ctx, req, token),
         (Route::Activity, _) => v1::activity::list(conn, &ctx, req),
         (Route::TestPanic, _) => panic!("deliberate panic for the panic-guard test"),
         (Route::Index | Route::Health | Route::OpenApi, _) => Err(Error::NotFound),

@@ -5,6 +5,8 @@
 pub mod activity;
 pub mod auth;
 pub mod customers;
+pub mod invitations;
+pub mod members;
 pub mod orgs;
 pub mod policy;
 pub mod users;
@@ -28,6 +30,7 @@ pub struct Registry {
     pub store: Store,
     pub rules: Rules,
     pub auth: auth::AuthState,
+    pub delivery: Box<dyn invitations::Delivery>,
 }
 
 /// Who is asking, and for which request.
@@ -50,7 +53,7 @@ impl Ctx {
 
 impl Registry {
     pub fn new(store: Store, rules: Rules) -> Registry {
-        Registry { store, rules, auth: auth::AuthState::default() }
+        Registry { store, rules, auth: auth::AuthState::default(), delivery: Box::new(invitations::LogDelivery) }
     }
 
     /// `SELECT 1` on the given connection: the database answers.

@@ -4,6 +4,8 @@
 pub mod activity;
 pub mod auth;
 pub mod customers;
+pub mod invitations;
+pub mod members;
 pub mod orgs;
 pub mod users;
 

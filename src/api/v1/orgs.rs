@@ -78,13 +78,48 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
     ctx.user()?;
     let mut b = Body::from_req(req)?;
     let input = parse_body(&mut b, true, false);
-    if b.has("invite") {
-        b.take("invite");
-        b.errors.add("invite", "Invitations on create are not available yet.");
-    }
+    let invite = match b.take("invite") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => {
+            let mut ib = Body::new(m);
+            let input = super::invitations::parse_invite(&mut ib);
+            let errors = std::mem::take(&mut ib.errors);
+            let unknown = ib.finish().err();
+            for (field, messages) in errors.0 {
+                for m in messages {
+                    b.errors.add(&format!("invite.{field}"), m);
+                }
+            }
+            if let Some(crate::error::Error::Invalid(e)) = unknown {
+                for (field, messages) in e {
+                    for m in messages {
+                        b.errors.add(&format!("invite.{field}"), m);
+                    }
+                }
+            }
+            Some(input)
+        }
+        Some(_) => {
+            b.errors.add("invite", "Must be a JSON object.");
+            None
+        }
+    };
     b.finish()?;
-    let o = ops::create(reg, ctx, input)?;
-    Ok(Resp::json(201, &org_json(&o))
+    let base = req.base_url();
+    let (o, inv) = ops::create_with(reg, ctx, input, |tx, org| match &invite {
+        None => Ok(None),
+        Some(i) => {
+            let access = crate::registry::policy::OrgAccess::of(tx, ctx.user()?, org)?;
+            crate::registry::invitations::create_in(reg, tx, ctx, org, &access, i, &base).map(Some)
+        }
+    })?;
+    let mut body = org_json(&o);
+    if let Some((inv, secret)) = inv {
+        let mut i = super::invitations::invitation_json(&inv);
+        i["token"] = json!(secret);
+        body["invitation"] = i;
+    }
+    Ok(Resp::json(201, &body)
         .with("Location", format!("/v1/organizations/{}", o.id))
         .with("ETag", ops::etag(&o)))
 }

@@ -1,0 +1,130 @@
+//! `/v1/organizations/{id}/invitations` and `/v1/invitations/{token}/accept`.
+
+use super::{membership_json, path_uuid, user_json, SHORT_MAX};
+use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::error::{Error, Result};
+use crate::http::{Req, Resp};
+use crate::model::{self, Role};
+use crate::registry::invitations::{self as ops, InviteInput, NewAccount};
+use crate::registry::orgs::OrgKey;
+use crate::registry::{Ctx, Registry};
+use crate::store::{self, invitations::Invitation, list::Field};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+pub fn invitation_json(i: &Invitation) -> Value {
+    json!({
+        "id": i.id, "organization": i.organization, "email": i.email, "role": i.role.as_str(),
+        "first_name": i.first_name, "last_name": i.last_name,
+        "preferred_language": i.preferred_language, "expires": i.expires,
+        "status": i.effective_status(&model::now()), "delivery_status": i.delivery_status,
+        "invited_by": i.invited_by, "created": i.created, "modified": i.modified,
+    })
+}
+
+/// The body of an invitation (also the `invite` object of organization create).
+pub fn parse_invite(b: &mut Body) -> InviteInput {
+    let email = b.string("email", 3, 254, true).unwrap_or_default();
+    if !email.is_empty() {
+        let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && !email.contains(char::is_whitespace);
+        if !ok {
+            b.errors.add("email", "Enter a valid email address.");
+        }
+    }
+    let role = match b.take("role") {
+        None => None,
+        Some(Value::String(s)) if Role::parse(&s).is_some() => Role::parse(&s),
+        Some(_) => {
+            b.errors.add("role", "Must be one of: owner, admin, contributor, accounting, viewer.");
+            None
+        }
+    };
+    InviteInput {
+        email,
+        role,
+        first_name: b.string("first_name", 0, SHORT_MAX, false).unwrap_or_default(),
+        last_name: b.string("last_name", 0, SHORT_MAX, false).unwrap_or_default(),
+        preferred_language: b.string("preferred_language", 0, 35, false).unwrap_or_default(),
+        expires: b.future_time("expires").flatten(),
+    }
+}
+
+const READ_ONLY: &[&str] = &["id", "organization", "status", "delivery_status", "invited_by", "created", "modified", "token"];
+
+pub fn create(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+    ctx.user()?;
+    let mut b = Body::from_req(req)?;
+    b.read_only(READ_ONLY);
+    let input = parse_invite(&mut b);
+    b.finish()?;
+    let (inv, secret) = ops::create(reg, ctx, &OrgKey::parse(key), input, &req.base_url())?;
+    let mut body = invitation_json(&inv);
+    body["token"] = json!(secret);
+    Ok(Resp::json(201, &body)
+        .with("Location", format!("/v1/organizations/{}/invitations/{}", inv.organization, inv.id))
+        .with("ETag", ops::etag(&inv)))
+}
+
+fn orders() -> Vec<(&'static str, Field)> {
+    let f = |n: &str| *store::invitations::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    vec![("email", f("email")), ("created", f("created"))]
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+    let p = paging(req, 25, 200)?;
+    let q = list_query(req, store::invitations::FIELDS, &["email", "role"], &orders(), p)?;
+    let status = match req.q("status") {
+        None => None,
+        Some(s @ ("open" | "accepted" | "revoked" | "expired")) => Some(s),
+        Some(_) => return Err(Error::field("status", "Must be one of: open, accepted, revoked, expired.")),
+    };
+    let page = ops::list(c, ctx, &OrgKey::parse(key), status, &q)?;
+    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(invitation_json).collect())?))
+}
+
+pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
+    let inv = ops::get(c, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
+    Ok(with_etag(req, &ops::etag(&inv), &invitation_json(&inv)))
+}
+
+pub fn revoke(reg: &Registry, ctx: &Ctx, key: &str, id: &str) -> Result<Resp> {
+    ctx.user()?;
+    ops::revoke(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
+    Ok(Resp::empty(204))
+}
+
+pub fn resend(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
+    ctx.user()?;
+    Body::from_req(req)?.finish()?;
+    let (inv, secret) = ops::resend(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?, &req.base_url())?;
+    let mut body = invitation_json(&inv);
+    body["token"] = json!(secret);
+    Ok(Resp::json(200, &body).with("ETag", ops::etag(&inv)))
+}
+
+pub fn accept(reg: &Registry, ctx: &Ctx, req: &Req, token: &str) -> Result<Resp> {
+    let mut b = Body::from_req(req)?;
+    let account = if ctx.actor.is_none() {
+        let username = b.string("username", 1, SHORT_MAX, true);
+        let password = b.string("password", 8, 4096, true);
+        if let Some(u) = &username {
+            if u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
+                b.errors.add("username", "Must not contain spaces, slashes or control characters.");
+            }
+        }
+        match (username, password) {
+            (Some(username), Some(password)) => Some(NewAccount { username, password }),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    b.finish()?;
+    let a = ops::accept(reg, ctx, token, account)?;
+    let mut body = json!({"membership": membership_json(&a.membership), "user": user_json(&a.user)});
+    if let Some((secret, expires)) = a.token {
+        body["token"] = json!(secret);
+        body["expires"] = json!(expires);
+    }
+    Ok(Resp::json(200, &body))
+}

@@ -1,0 +1,345 @@
+//! Membership operations: list, add (one or many, all-or-nothing), join requests,
+//! approve/reject, change role or activity, remove and leave. The invariant "an
+//! organization always keeps an active owner" is checked here, inside the write
+//! transaction, so two racing requests cannot both pass it.
+
+use super::orgs::{load, OrgKey};
+use super::policy::{OrgAccess, OrgAction};
+use super::{record, Change, Ctx, Patch, Registry};
+use crate::error::{Error, Errors, Result};
+use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
+use crate::store::{self, list::ListQuery};
+use rusqlite::Connection;
+use serde_json::json;
+
+/// Who a member route names: a user uuid, or `me`.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Me,
+    User(String),
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AddInput {
+    /// User uuids (one for `user`, many for `users`).
+    pub users: Vec<String>,
+    /// Whether the body used `users` (bulk) rather than `user`.
+    pub bulk: bool,
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct MemberPatch {
+    pub role: Patch<Role>,
+    pub is_active: Patch<bool>,
+}
+
+pub fn etag(m: &Membership) -> String {
+    format!("W/\"{}\"", m.version)
+}
+
+fn forbidden(msg: &str) -> Error {
+    Error::Forbidden(msg.to_string())
+}
+
+/// The organization for a member route. Pending and rejected members, and strangers,
+/// get 404 here; `members/me` routes use `load_for_self` instead.
+fn org_for_members(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
+    load(c, ctx, key)
+}
+
+/// The organization for the caller's own membership: found whenever the caller has a
+/// membership in it (any status) or can see it.
+fn load_for_self(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess, Membership)> {
+    let me = ctx.user()?;
+    let org = match key {
+        OrgKey::Id(id) => store::orgs::by_id(c, id)?,
+        OrgKey::Name(n) => store::orgs::by_name(c, n)?,
+        OrgKey::Seq(s) => store::orgs::by_seq(c, *s)?,
+    }
+    .ok_or(Error::NotFound)?;
+    let access = OrgAccess::of(c, me, &org)?;
+    let m = store::members::get(c, org.seq, me.seq)?.ok_or(Error::NotFound)?;
+    Ok((org, access, m))
+}
+
+fn user_seq(c: &Connection, ctx: &Ctx, who: &Who) -> Result<Option<User>> {
+    match who {
+        Who::Me => Ok(Some(ctx.user()?.clone())),
+        Who::User(id) => store::users::by_id(c, id),
+    }
+}
+
+pub fn list(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Page<Membership>> {
+    let (org, access) = org_for_members(c, ctx, key)?;
+    access.require(OrgAction::ListMembers)?;
+    store::members::list(c, org.seq, q)
+}
+
+pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, who: &Who) -> Result<Membership> {
+    if let Who::Me = who {
+        return load_for_self(c, ctx, key).map(|(_, _, m)| m);
+    }
+    let (org, access) = org_for_members(c, ctx, key)?;
+    access.require(OrgAction::ListMembers)?;
+    let user = user_seq(c, ctx, who)?.ok_or(Error::NotFound)?;
+    store::members::get(c, org.seq, user.seq)?.ok_or(Error::NotFound)
+}
+
+/// Keeps `organizations.owner` pointing at an active owner after a membership change.
+fn after_owner_change(tx: &Connection, org: &Org) -> Result<()> {
+    store::orgs::repoint_owner(tx, org.seq)
+}
+
+/// 409 if `m` is the organization's last active owner and `still_owner` is false.
+fn guard_last_owner(tx: &Connection, m: &Membership, still_owner: bool) -> Result<()> {
+    let is_active_owner = m.role == Role::Owner && m.status == MemberStatus::Approved && m.is_active;
+    if is_active_owner && !still_owner && store::members::active_owner_count(tx, m.organization_seq)? <= 1 {
+        return Err(Error::state("The last active owner of an organization cannot be removed, demoted or deactivated."));
+    }
+    Ok(())
+}
+
+fn member_change(action: &str, m: &Membership, changes: serde_json::Value) -> (String, String, String, serde_json::Value) {
+    (action.to_string(), m.id.clone(), m.organization.clone(), changes)
+}
+
+fn write_change(tx: &Connection, ctx: &Ctx, c: (String, String, String, serde_json::Value)) -> Result<()> {
+    record(
+        tx,
+        ctx,
+        Change { action: &c.0, object_type: "membership", object_id: Some(&c.1), organization: Some(&c.2), changes: c.3 },
+    )
+}
+
+/// Adds members (managers), or files a join request (a non-member naming themself).
+/// Returns the new memberships and whether this was a join request.
+pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<(Vec<Membership>, bool)> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let org = match key {
+            OrgKey::Id(id) => store::orgs::by_id(tx, id)?,
+            OrgKey::Name(n) => store::orgs::by_name(tx, n)?,
+            OrgKey::Seq(s) => store::orgs::by_seq(tx, *s)?,
+        }
+        .ok_or(Error::NotFound)?;
+        let access = OrgAccess::of(tx, &me, &org)?;
+        let now = model::now();
+        let self_only = !input.bulk && input.users.len() == 1 && input.users[0] == me.id;
+
+        if self_only && access.manager_rank().is_none() {
+            // A join request. Visible or not, the caller may ask to join.
+            if access.role.is_some() {
+                return Err(Error::state("You are already a member of this organization."));
+            }
+            if !org.accepts_join_requests {
+                return Err(forbidden("This organization does not accept join requests."));
+            }
+            let role = input.role.unwrap_or(Role::Viewer);
+            let m = match store::members::get(tx, org.seq, me.seq)? {
+                Some(existing) if existing.status == MemberStatus::Rejected => {
+                    // A rejected request may be filed again.
+                    let mut m = existing.clone();
+                    m.status = MemberStatus::Pending;
+                    m.role = role;
+                    m.approved_at = None;
+                    store::members::update(tx, &m, None, &now)?
+                }
+                Some(_) => return Err(Error::state("You already have a membership or a pending request here.")),
+                None => store::members::insert(
+                    tx,
+                    &store::members::NewMember {
+                        org: org.seq,
+                        user: me.seq,
+                        role,
+                        status: MemberStatus::Pending,
+                        is_active: true,
+                        approved_by: None,
+                        at: &now,
+                    },
+                )?,
+            };
+            write_change(
+                tx,
+                ctx,
+                member_change("join_requested", &m, json!({"user": [null, m.user], "role": [null, m.role.as_str()], "status": [null, "pending"]})),
+            )?;
+            return Ok((vec![m], true));
+        }
+
+        access.require(OrgAction::ManageMembers)?;
+        let role = input.role.unwrap_or(Role::Viewer);
+        if !access.may_assign(role) {
+            return Err(forbidden("You may not grant this role."));
+        }
+        let mut errors = Errors::default();
+        let mut users = vec![];
+        let mut seen = std::collections::HashSet::new();
+        for id in &input.users {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
+            match store::users::by_id(tx, id)? {
+                None => errors.add(if input.bulk { "users" } else { "user" }, format!("Unknown user {id}.")),
+                Some(u) => users.push(u),
+            }
+        }
+        errors.into_result()?;
+        for u in &users {
+            if store::members::get(tx, org.seq, u.seq)?.is_some() {
+                return Err(Error::conflict(
+                    if input.bulk { "users" } else { "user" },
+                    format!("User {} already has a membership in this organization.", u.id),
+                ));
+            }
+        }
+        let mut out = vec![];
+        for u in &users {
+            let m = store::members::insert(
+                tx,
+                &store::members::NewMember {
+                    org: org.seq,
+                    user: u.seq,
+                    role,
+                    status: MemberStatus::Approved,
+                    is_active: input.is_active.unwrap_or(true),
+                    approved_by: Some(me.seq),
+                    at: &now,
+                },
+            )?;
+            write_change(
+                tx,
+                ctx,
+                member_change(
+                    "member_added",
+                    &m,
+                    json!({"user": [null, m.user], "role": [null, m.role.as_str()], "status": [null, "approved"], "is_active": [null, m.is_active]}),
+                ),
+            )?;
+            out.push(m);
+        }
+        after_owner_change(tx, &org)?;
+        Ok((out, false))
+    })
+}
+
+/// Approve or reject a pending membership.
+pub fn decide(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, approve: bool) -> Result<Membership> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access) = org_for_members(tx, ctx, key)?;
+        access.require(OrgAction::Approve)?;
+        let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
+        let mut m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
+        if m.status != MemberStatus::Pending {
+            return Err(Error::state(format!("The membership is {}, not pending.", m.status.as_str())));
+        }
+        if approve && !access.may_assign(m.role) {
+            return Err(forbidden("You may not approve a membership with this role."));
+        }
+        let now = model::now();
+        m.status = if approve { MemberStatus::Approved } else { MemberStatus::Rejected };
+        m.approved_at = approve.then(|| now.clone());
+        let m = store::members::update(tx, &m, approve.then_some(me.seq), &now)?;
+        write_change(
+            tx,
+            ctx,
+            member_change(
+                if approve { "approve" } else { "reject" },
+                &m,
+                json!({"status": ["pending", m.status.as_str()]}),
+            ),
+        )?;
+        after_owner_change(tx, &org)?;
+        Ok(m)
+    })
+}
+
+/// Changes role and/or activity. Managers change others within their rank; anyone may
+/// lower their own role or deactivate themself (`me`). The last active owner stays.
+pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, patch: MemberPatch, if_match: Option<&str>) -> Result<Membership> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access, old) = match who {
+            Who::Me => load_for_self(tx, ctx, key)?,
+            Who::User(_) => {
+                let (org, access) = org_for_members(tx, ctx, key)?;
+                let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
+                let m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
+                (org, access, m)
+            }
+        };
+        super::users::check_if_match(if_match, &etag(&old))?;
+        let on_self = old.user_seq == me.seq;
+        let manager = access.manager_rank().is_some();
+        let new_role = patch.role.unwrap_or(old.role);
+        let new_active = patch.is_active.unwrap_or(old.is_active);
+        if on_self && !manager {
+            if new_role.rank() > old.role.rank() {
+                return Err(forbidden("You cannot raise your own role."));
+            }
+            if new_active && !old.is_active {
+                return Err(forbidden("You cannot reactivate your own membership."));
+            }
+        } else {
+            access.require(OrgAction::ManageMembers)?;
+            if !access.may_assign(old.role) || !access.may_assign(new_role) {
+                return Err(forbidden("You may not change a membership at or to this role."));
+            }
+        }
+        guard_last_owner(tx, &old, new_role == Role::Owner && new_active)?;
+        let mut m = old.clone();
+        m.role = new_role;
+        m.is_active = new_active;
+        let now = model::now();
+        let m = store::members::update(tx, &m, None, &now)?;
+        let mut changes = serde_json::Map::new();
+        if old.role != m.role {
+            changes.insert("role".into(), json!([old.role.as_str(), m.role.as_str()]));
+        }
+        if old.is_active != m.is_active {
+            changes.insert("is_active".into(), json!([old.is_active, m.is_active]));
+        }
+        write_change(tx, ctx, member_change("member_updated", &m, serde_json::Value::Object(changes)))?;
+        after_owner_change(tx, &org)?;
+        Ok(m)
+    })
+}
+
+/// Removes a membership: managers within their rank, or the member themself (leave).
+pub fn remove(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, if_match: Option<&str>) -> Result<()> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access, m) = match who {
+            Who::Me => load_for_self(tx, ctx, key)?,
+            Who::User(id) if *id == me.id => load_for_self(tx, ctx, key)?,
+            Who::User(_) => {
+                let (org, access) = org_for_members(tx, ctx, key)?;
+                let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
+                let m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
+                (org, access, m)
+            }
+        };
+        super::users::check_if_match(if_match, &etag(&m))?;
+        if m.user_seq != me.seq {
+            access.require(OrgAction::ManageMembers)?;
+            if !access.may_assign(m.role) {
+                return Err(forbidden("You may not remove a member with this role."));
+            }
+        }
+        guard_last_owner(tx, &m, false)?;
+        store::members::delete(tx, m.seq)?;
+        write_change(
+            tx,
+            ctx,
+            member_change(
+                "member_removed",
+                &m,
+                json!({"user": [m.user, null], "role": [m.role.as_str(), null], "status": [m.status.as_str(), null]}),
+            ),
+        )?;
+        after_owner_change(tx, &org)?;
+        Ok(())
+    })
+}
