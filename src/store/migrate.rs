@@ -96,3 +96,49 @@ pub fn describe(conn: &Connection) -> Result<Vec<String>> {
     out.push(format!("user_version {v}"));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mem() -> Connection {
+        Connection::open_in_memory().expect("in-memory database")
+    }
+
+    #[test]
+    fn fresh_and_migrated_databases_are_identical() {
+        let mut fresh = mem();
+        migrate(&mut fresh).unwrap();
+        let mut stepped = mem();
+        migrate_to(&mut stepped, STEPS.len()).unwrap();
+        assert_eq!(describe(&fresh).unwrap(), describe(&stepped).unwrap());
+        assert_eq!(fresh.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), latest());
+    }
+
+    #[test]
+    fn every_older_version_migrates_to_the_current_schema() {
+        let mut fresh = mem();
+        migrate(&mut fresh).unwrap();
+        for upto in 1..STEPS.len() {
+            let mut old = mem();
+            migrate_to(&mut old, upto).unwrap();
+            old.execute_batch(
+                "INSERT INTO users (id, username, username_key, created, modified) \
+                 VALUES ('u1', 'Ada', 'ada', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+            )
+            .unwrap();
+            migrate(&mut old).unwrap();
+            assert_eq!(describe(&old).unwrap(), describe(&fresh).unwrap(), "from version {upto}");
+            let kept: String = old.query_row("SELECT username FROM users WHERE id = 'u1'", [], |r| r.get(0)).unwrap();
+            assert_eq!(kept, "Ada");
+        }
+    }
+
+    #[test]
+    fn a_newer_database_refuses_to_open() {
+        let mut c = mem();
+        c.execute_batch("PRAGMA user_version = 999").unwrap();
+        let err = migrate(&mut c).unwrap_err();
+        assert!(err.to_string().contains("newer than this orgreg knows"), "{err}");
+    }
+}
