@@ -120,7 +120,9 @@ pub struct Config {
 pub const ALL_PROFILES: [&str; 5] = ["awx", "waldur", "zenml", "accounts", "ezeep"];
 
 pub fn default_threads() -> usize {
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     (cores * 4).max(8)
 }
 
@@ -136,7 +138,10 @@ pub fn parse_profiles(s: &str) -> Result<Vec<String>, String> {
     let mut out = vec![];
     for p in s.split(',').map(|p| p.trim().to_ascii_lowercase()) {
         if !ALL_PROFILES.contains(&p.as_str()) {
-            return Err(format!("unknown profile {p:?}; known: all, none, {}", ALL_PROFILES.join(", ")));
+            return Err(format!(
+                "unknown profile {p:?}; known: all, none, {}",
+                ALL_PROFILES.join(", ")
+            ));
         }
         if !out.contains(&p) {
             out.push(p);
@@ -164,8 +169,12 @@ impl Config {
             org_create: a.org_create,
             max_owned_orgs: a.max_owned_orgs,
             invite_outbox: a.invite_outbox.clone(),
-            admin_token: std::env::var("ORGREG_ADMIN_TOKEN").ok().filter(|s| !s.is_empty()),
-            admin_password: std::env::var("ORGREG_ADMIN_PASSWORD").ok().filter(|s| !s.is_empty()),
+            admin_token: std::env::var("ORGREG_ADMIN_TOKEN")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            admin_password: std::env::var("ORGREG_ADMIN_PASSWORD")
+                .ok()
+                .filter(|s| !s.is_empty()),
             test_routes: false,
         })
     }

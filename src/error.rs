@@ -23,7 +23,10 @@ pub enum Error {
     /// 405 with the methods the route allows.
     MethodNotAllowed(String),
     /// 409: uniqueness (with the field that collided) or state conflict.
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     /// 410: an expired invitation.
     Gone(String),
     /// 412: If-Match did not match.
@@ -75,11 +78,17 @@ impl Error {
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> Error {
-        Error::Conflict { field: Some(field.to_string()), message: message.into() }
+        Error::Conflict {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
     }
 
     pub fn state(message: impl Into<String>) -> Error {
-        Error::Conflict { field: None, message: message.into() }
+        Error::Conflict {
+            field: None,
+            message: message.into(),
+        }
     }
 
     /// The short human title of the status, used as the problem `title`.
@@ -163,7 +172,10 @@ pub struct Errors(pub FieldErrors);
 
 impl Errors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_string()).or_default().push(message.into());
+        self.0
+            .entry(field.to_string())
+            .or_default()
+            .push(message.into());
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

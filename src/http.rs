@@ -27,17 +27,26 @@ pub struct Req {
 
 impl Req {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The first value of a query parameter.
     pub fn q(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The scheme://host this request was addressed to (for absolute URLs).
     pub fn base_url(&self) -> String {
-        let host = self.header("host").filter(|h| valid_host(h)).unwrap_or("localhost");
+        let host = self
+            .header("host")
+            .filter(|h| valid_host(h))
+            .unwrap_or("localhost");
         let proto = match self.header("x-forwarded-proto") {
             Some("https") => "https",
             _ => "http",
@@ -48,7 +57,12 @@ impl Req {
     /// Whether the declared media type of the body is JSON.
     pub fn is_json(&self) -> bool {
         self.header("content-type").is_some_and(|ct| {
-            let mt = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mt = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"))
         })
     }
@@ -64,8 +78,13 @@ impl Req {
         }
         match serde_json::from_slice::<Value>(&self.body) {
             Ok(Value::Object(m)) => Ok(m),
-            Ok(_) => Err(Error::BadRequest("The request body must be a JSON object.".into())),
-            Err(e) => Err(Error::BadRequest(format!("Malformed JSON: {}", json_error_text(&e)))),
+            Ok(_) => Err(Error::BadRequest(
+                "The request body must be a JSON object.".into(),
+            )),
+            Err(e) => Err(Error::BadRequest(format!(
+                "Malformed JSON: {}",
+                json_error_text(&e)
+            ))),
         }
     }
 }
@@ -79,7 +98,8 @@ fn json_error_text(e: &serde_json::Error) -> String {
 fn valid_host(h: &str) -> bool {
     !h.is_empty()
         && h.len() <= 255
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
 }
 
 #[derive(Debug, Clone)]
@@ -91,21 +111,36 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(status: u16, v: &Value) -> Resp {
-        Resp { status, headers: vec![("Content-Type".into(), JSON.into())], body: v.to_string().into_bytes() }
+        Resp {
+            status,
+            headers: vec![("Content-Type".into(), JSON.into())],
+            body: v.to_string().into_bytes(),
+        }
     }
     pub fn typed(status: u16, content_type: &str, body: Vec<u8>) -> Resp {
-        Resp { status, headers: vec![("Content-Type".into(), content_type.into())], body }
+        Resp {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body,
+        }
     }
     /// No body (204, 304): still an explicit Content-Type-free, zero-length response.
     pub fn empty(status: u16) -> Resp {
-        Resp { status, headers: vec![], body: vec![] }
+        Resp {
+            status,
+            headers: vec![],
+            body: vec![],
+        }
     }
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Resp {
         self.headers.push((name.to_string(), value.into()));
         self
     }
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -122,7 +157,11 @@ pub fn problem(e: &Error, request_id: &str) -> Resp {
     if let Error::Invalid(errors) = e {
         body["errors"] = serde_json::to_value(errors).unwrap_or_default();
     }
-    if let Error::Conflict { field: Some(f), message } = e {
+    if let Error::Conflict {
+        field: Some(f),
+        message,
+    } = e
+    {
         body["errors"] = serde_json::json!({ f.clone(): [message] });
     }
     let mut r = Resp::typed(status, PROBLEM, body.to_string().into_bytes());
@@ -134,7 +173,9 @@ pub fn problem(e: &Error, request_id: &str) -> Resp {
 pub fn decorate_error(r: &mut Resp, e: &Error) {
     match e {
         Error::MethodNotAllowed(allow) => r.headers.push(("Allow".into(), allow.clone())),
-        Error::Unauthenticated(_) => r.headers.push(("WWW-Authenticate".into(), "Bearer realm=\"orgreg\"".into())),
+        Error::Unauthenticated(_) => r
+            .headers
+            .push(("WWW-Authenticate".into(), "Bearer realm=\"orgreg\"".into())),
         Error::RateLimited(s) => r.headers.push(("Retry-After".into(), s.to_string())),
         Error::Unavailable => r.headers.push(("Retry-After".into(), "1".into())),
         _ => {}
@@ -194,7 +235,11 @@ pub fn encode_component(s: &str) -> String {
 /// An `X-Request-Id` from the client is echoed only if it is short printable ASCII.
 pub fn request_id(from_client: Option<&str>) -> String {
     match from_client {
-        Some(id) if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_string(),
+        Some(id)
+            if !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            id.to_string()
+        }
         _ => crate::model::new_id().replace('-', ""),
     }
 }
@@ -211,7 +256,14 @@ mod tests {
         assert_eq!(percent_decode("%zz%4", true), "%zz%4");
         assert_eq!(percent_decode("%C3%A9", false), "é");
         assert_eq!(percent_decode("%FF", false), "\u{FFFD}");
-        assert_eq!(parse_query("a=1&b=x%26y&&c"), vec![("a".into(), "1".into()), ("b".into(), "x&y".into()), ("c".into(), "".into())]);
+        assert_eq!(
+            parse_query("a=1&b=x%26y&&c"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x&y".into()),
+                ("c".into(), "".into())
+            ]
+        );
     }
 
     #[test]

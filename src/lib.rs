@@ -24,15 +24,26 @@ pub use server::Running;
 pub fn start(config: Config) -> Result<Running, String> {
     server::raise_fd_limit();
     let store = store::Store::open(&config.db, config.sync).map_err(|e| e.to_string())?;
-    let rules = registry::Rules { org_create: config.org_create, max_owned_orgs: config.max_owned_orgs };
+    let rules = registry::Rules {
+        org_create: config.org_create,
+        max_owned_orgs: config.max_owned_orgs,
+    };
     let mut reg = registry::Registry::new(store, rules);
     if let Some(path) = &config.invite_outbox {
         reg.delivery = Box::new(registry::invitations::OutboxDelivery(path.clone()));
     }
-    let admin_token = registry::auth::bootstrap(&reg, config.admin_token.as_deref(), config.admin_password.as_deref())
-        .map_err(|e| e.to_string())?;
-    let listener = server::bind(&config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let admin_token = registry::auth::bootstrap(
+        &reg,
+        config.admin_token.as_deref(),
+        config.admin_password.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    let listener = server::bind(&config.listen)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let threads = config.threads;
-    let app = Arc::new(api::App { registry: reg, config });
+    let app = Arc::new(api::App {
+        registry: reg,
+        config,
+    });
     server::start(app, listener, threads, admin_token).map_err(|e| e.to_string())
 }

@@ -14,7 +14,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(&args),
-        Command::Token { command: TokenCommand::Create { user, name, db } } => token_create(&db, &user, &name),
+        Command::Token {
+            command: TokenCommand::Create { user, name, db },
+        } => token_create(&db, &user, &name),
     }
 }
 
@@ -49,7 +51,11 @@ fn serve(args: &orgreg::config::ServeArgs) -> ExitCode {
         config.db,
         config.threads,
         config.sync,
-        if config.profiles.is_empty() { "none".to_string() } else { config.profiles.join(",") }
+        if config.profiles.is_empty() {
+            "none".to_string()
+        } else {
+            config.profiles.join(",")
+        }
     );
     while !orgreg::server::STOP_SIGNAL.load(std::sync::atomic::Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
@@ -70,7 +76,10 @@ fn token_create(db: &str, user: &str, name: &str) -> ExitCode {
     };
     let reg = orgreg::registry::Registry::new(
         store,
-        orgreg::registry::Rules { org_create: orgreg::config::OrgCreate::Users, max_owned_orgs: None },
+        orgreg::registry::Rules {
+            org_create: orgreg::config::OrgCreate::Users,
+            max_owned_orgs: None,
+        },
     );
     match orgreg::registry::auth::mint_offline(&reg, user, name) {
         Ok(secret) => {

@@ -16,8 +16,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] =
-        [Role::Owner, Role::Admin, Role::Contributor, Role::Accounting, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Admin,
+        Role::Contributor,
+        Role::Accounting,
+        Role::Viewer,
+    ];
 
     /// Higher is more powerful. The only place roles are ordered.
     pub fn rank(self) -> u8 {
@@ -78,7 +83,9 @@ pub fn parse_uuid(s: &str) -> Option<String> {
     if !ok_len {
         return None;
     }
-    uuid::Uuid::try_parse(s).ok().map(|u| u.hyphenated().to_string())
+    uuid::Uuid::try_parse(s)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
 }
 
 pub fn new_id() -> String {
@@ -92,7 +99,10 @@ pub fn fold(s: &str) -> String {
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// RFC 3339 UTC with milliseconds: `2026-11-23T10:04:05.123Z`.
@@ -136,7 +146,11 @@ pub fn parse_time(s: &str) -> Option<i64> {
     if b.len() == 10 {
         return Some(ms);
     }
-    if b.len() < 20 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -339,11 +353,24 @@ mod tests {
         let s = format_ms(ms);
         assert_eq!(parse_time(&s), Some(ms));
         assert_eq!(format_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(parse_time("2026-11-23T10:04:05.123Z").map(format_ms).unwrap(), "2026-11-23T10:04:05.123Z");
-        assert_eq!(parse_time("2026-11-23T12:04:05+02:00").map(format_ms).unwrap(), "2026-11-23T10:04:05.000Z");
+        assert_eq!(
+            parse_time("2026-11-23T10:04:05.123Z")
+                .map(format_ms)
+                .unwrap(),
+            "2026-11-23T10:04:05.123Z"
+        );
+        assert_eq!(
+            parse_time("2026-11-23T12:04:05+02:00")
+                .map(format_ms)
+                .unwrap(),
+            "2026-11-23T10:04:05.000Z"
+        );
         assert_eq!(parse_time("2026-02-30T00:00:00Z"), None);
         assert_eq!(parse_time("yesterday"), None);
-        assert_eq!(parse_time("2026-11-23").map(format_ms).unwrap(), "2026-11-23T00:00:00.000Z");
+        assert_eq!(
+            parse_time("2026-11-23").map(format_ms).unwrap(),
+            "2026-11-23T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -359,7 +386,10 @@ mod tests {
     fn uuid_forms() {
         let d = "0f8fad5b-d9cb-469f-a165-70867728950e";
         assert_eq!(parse_uuid(d).as_deref(), Some(d));
-        assert_eq!(parse_uuid("0f8fad5bd9cb469fa16570867728950e").as_deref(), Some(d));
+        assert_eq!(
+            parse_uuid("0f8fad5bd9cb469fa16570867728950e").as_deref(),
+            Some(d)
+        );
         assert_eq!(parse_uuid("{0f8fad5b-d9cb-469f-a165-70867728950e}"), None);
         assert_eq!(parse_uuid("acme"), None);
     }

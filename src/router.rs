@@ -63,11 +63,17 @@ fn resolve<'a>(app: &App, segs: &[&'a str]) -> Option<(Route<'a>, &'static [&'st
         ["v1", "organizations", id, "activity"] => (Route::OrgActivity(id), GET),
         ["v1", "organizations", id, "members"] => (Route::Members(id), GET_POST),
         ["v1", "organizations", id, "members", user] => (Route::Member(id, user), MEMBER),
-        ["v1", "organizations", id, "members", user, "approve"] => (Route::MemberApprove(id, user), POST),
-        ["v1", "organizations", id, "members", user, "reject"] => (Route::MemberReject(id, user), POST),
+        ["v1", "organizations", id, "members", user, "approve"] => {
+            (Route::MemberApprove(id, user), POST)
+        }
+        ["v1", "organizations", id, "members", user, "reject"] => {
+            (Route::MemberReject(id, user), POST)
+        }
         ["v1", "organizations", id, "invitations"] => (Route::Invitations(id), GET_POST),
         ["v1", "organizations", id, "invitations", inv] => (Route::Invitation(id, inv), GET_DELETE),
-        ["v1", "organizations", id, "invitations", inv, "resend"] => (Route::InvitationResend(id, inv), POST),
+        ["v1", "organizations", id, "invitations", inv, "resend"] => {
+            (Route::InvitationResend(id, inv), POST)
+        }
         ["v1", "invitations", token, "accept"] => (Route::Accept(token), POST),
         ["v1", "activity"] => (Route::Activity, GET),
         ["v1", "_test", "panic"] if app.config.test_routes => (Route::TestPanic, GET),
@@ -91,7 +97,11 @@ pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Resp {
         return problem(&Error::NotFound, &req.request_id);
     };
     let allow = allow_header(methods);
-    let method = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    let method = if req.method == "HEAD" {
+        "GET"
+    } else {
+        req.method.as_str()
+    };
     if req.method == "OPTIONS" {
         return Resp::empty(204).with("Allow", allow);
     }

@@ -43,7 +43,10 @@ fn set_nodelay(l: &TcpListener) {
         )
     };
     if rc != 0 {
-        log::warn!("could not set TCP_NODELAY on the listener: {}", std::io::Error::last_os_error());
+        log::warn!(
+            "could not set TCP_NODELAY on the listener: {}",
+            std::io::Error::last_os_error()
+        );
     }
 }
 
@@ -56,7 +59,10 @@ pub fn raise_fd_limit() {
     #[cfg(unix)]
     // SAFETY: getrlimit/setrlimit with a properly initialised struct.
     unsafe {
-        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
             lim.rlim_cur = lim.rlim_max.min(1 << 20);
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
@@ -91,7 +97,12 @@ impl Running {
     }
 }
 
-pub fn start(app: Arc<App>, listener: TcpListener, threads: usize, admin_token: Option<String>) -> std::io::Result<Running> {
+pub fn start(
+    app: Arc<App>,
+    listener: TcpListener,
+    threads: usize,
+    admin_token: Option<String>,
+) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let server = Arc::new(
         tiny_http::Server::from_listener(listener, None)
@@ -101,16 +112,33 @@ pub fn start(app: Arc<App>, listener: TcpListener, threads: usize, admin_token: 
     let mut workers = vec![];
     for i in 0..threads {
         let (server, stop, app) = (server.clone(), stop.clone(), app.clone());
-        let conn = app.registry.store.reader().map_err(|e| std::io::Error::other(e.to_string()))?;
+        let conn = app
+            .registry
+            .store
+            .reader()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let w = std::thread::Builder::new()
             .name(format!("worker-{i}"))
             .spawn(move || worker(server, stop, app, conn, addr.port()))?;
         workers.push(w);
     }
-    Ok(Running { addr, admin_token, stop, server, workers, app })
+    Ok(Running {
+        addr,
+        admin_token,
+        stop,
+        server,
+        workers,
+        app,
+    })
 }
 
-fn worker(server: Arc<tiny_http::Server>, stop: Arc<AtomicBool>, app: Arc<App>, conn: rusqlite::Connection, port: u16) {
+fn worker(
+    server: Arc<tiny_http::Server>,
+    stop: Arc<AtomicBool>,
+    app: Arc<App>,
+    conn: rusqlite::Connection,
+    port: u16,
+) {
     while !stop.load(Ordering::SeqCst) {
         match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(rq)) => {
@@ -142,13 +170,17 @@ fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
         if h.field.equiv("Content-Length") {
             let v = h.value.as_str();
             if content_length.is_some_and(|prev| prev != v) {
-                return Err(Error::BadRequest("Conflicting Content-Length headers.".into()));
+                return Err(Error::BadRequest(
+                    "Conflicting Content-Length headers.".into(),
+                ));
             }
             content_length = Some(v);
         }
         if h.field.equiv("Transfer-Encoding") {
             if transfer_encoding.is_some() {
-                return Err(Error::BadRequest("Repeated Transfer-Encoding header.".into()));
+                return Err(Error::BadRequest(
+                    "Repeated Transfer-Encoding header.".into(),
+                ));
             }
             transfer_encoding = Some(h.value.as_str());
         }
@@ -157,11 +189,15 @@ fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
         return Err(Error::HeadersTooLarge);
     }
     if content_length.is_some() && transfer_encoding.is_some() {
-        return Err(Error::BadRequest("Content-Length and Transfer-Encoding must not both be sent.".into()));
+        return Err(Error::BadRequest(
+            "Content-Length and Transfer-Encoding must not both be sent.".into(),
+        ));
     }
     if let Some(te) = transfer_encoding {
         if !te.eq_ignore_ascii_case("chunked") {
-            return Err(Error::BadRequest("Only Transfer-Encoding: chunked is supported.".into()));
+            return Err(Error::BadRequest(
+                "Only Transfer-Encoding: chunked is supported.".into(),
+            ));
         }
     }
     if let Some(cl) = content_length {
@@ -178,9 +214,9 @@ fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
 }
 
 fn wants_upgrade(rq: &tiny_http::Request) -> bool {
-    rq.headers()
-        .iter()
-        .any(|h| h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("upgrade"))
+    rq.headers().iter().any(|h| {
+        h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("upgrade")
+    })
 }
 
 fn method_has_body(m: &str) -> bool {
@@ -220,7 +256,9 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
                 Ok(_) => None,
                 Err(_) => {
                     abort = true;
-                    Some(Error::BadRequest("The request body could not be read.".into()))
+                    Some(Error::BadRequest(
+                        "The request body could not be read.".into(),
+                    ))
                 }
             }
         }
@@ -235,23 +273,37 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
             };
             let req = Req {
                 method: method.clone(),
-                segments: path.split('/').filter(|s| !s.is_empty()).map(|s| http::percent_decode(s, false)).collect(),
+                segments: path
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| http::percent_decode(s, false))
+                    .collect(),
                 path,
                 query: http::parse_query(&raw_query),
                 raw_query,
                 headers: rq
                     .headers()
                     .iter()
-                    .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+                    .map(|h| {
+                        (
+                            h.field.as_str().as_str().to_ascii_lowercase(),
+                            h.value.as_str().to_string(),
+                        )
+                    })
                     .collect(),
                 body,
                 request_id: request_id.clone(),
                 remote,
             };
-            match catch_unwind(AssertUnwindSafe(|| crate::router::dispatch(app, conn, &req))) {
+            match catch_unwind(AssertUnwindSafe(|| {
+                crate::router::dispatch(app, conn, &req)
+            })) {
                 Ok(r) => r,
                 Err(_) => {
-                    log::error!("handler panicked: {method} {} request_id={request_id}", redact(&req.path));
+                    log::error!(
+                        "handler panicked: {method} {} request_id={request_id}",
+                        redact(&req.path)
+                    );
                     http::problem(&Error::Internal("panic".into()), &request_id)
                 }
             }
@@ -260,15 +312,27 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
 
     let status = resp.status;
     let mut response = tiny_http::Response::from_data(resp.body).with_status_code(status);
-    for (k, v) in resp.headers.iter().chain(std::iter::once(&("X-Request-Id".to_string(), request_id.clone()))) {
+    for (k, v) in resp.headers.iter().chain(std::iter::once(&(
+        "X-Request-Id".to_string(),
+        request_id.clone(),
+    ))) {
         if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
             response.add_header(h);
         }
     }
-    if status == 204 || status == 304 || resp.headers.iter().all(|(k, _)| !k.eq_ignore_ascii_case("Content-Type")) {
+    if status == 204
+        || status == 304
+        || resp
+            .headers
+            .iter()
+            .all(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"))
+    {
         // tiny_http would otherwise label an empty body text/plain.
         if status != 204 && status != 304 {
-            response.add_header(tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes()).expect("static header"));
+            response.add_header(
+                tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes())
+                    .expect("static header"),
+            );
         }
     }
     if abort {
@@ -302,7 +366,11 @@ pub fn redact(path: &str) -> String {
         hide_next = seg == "invitations";
         out.push(seg);
     }
-    out.join("/").chars().filter(|c| !c.is_control()).take(300).collect()
+    out.join("/")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(300)
+        .collect()
 }
 
 /// Shuts down the reading side of the connection from `remote` to our `port`, so that
@@ -311,9 +379,14 @@ pub fn redact(path: &str) -> String {
 #[cfg(target_os = "linux")]
 pub fn shutdown_read(remote: SocketAddr, port: u16) {
     use std::os::unix::ffi::OsStrExt;
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
     for entry in dir.flatten() {
-        let Some(fd) = std::str::from_utf8(entry.file_name().as_bytes()).ok().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(fd) = std::str::from_utf8(entry.file_name().as_bytes())
+            .ok()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         if peer_of(fd) == Some(remote) && local_port_of(fd) == Some(port) {
@@ -335,12 +408,20 @@ fn sockaddr_to(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
         libc::AF_INET => {
             // SAFETY: the family says this is a sockaddr_in.
             let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
-            Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)), u16::from_be(a.sin_port))))
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+                u16::from_be(a.sin_port),
+            )))
         }
         libc::AF_INET6 => {
             // SAFETY: the family says this is a sockaddr_in6.
             let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
-            Some(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(a.sin6_addr.s6_addr), u16::from_be(a.sin6_port), 0, 0)))
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(a.sin6_addr.s6_addr),
+                u16::from_be(a.sin6_port),
+                0,
+                0,
+            )))
         }
         _ => None,
     }
@@ -388,4 +469,3 @@ pub fn install_signal_handlers() {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
 }
-

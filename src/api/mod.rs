@@ -25,7 +25,11 @@ pub struct App {
 /// The caller of a request: authenticated from its `Authorization` header (401 when the
 /// header is present but wrong; anonymous when absent).
 pub fn context(app: &App, conn: &Connection, req: &Req) -> Result<Ctx> {
-    let mut ctx = Ctx { actor: None, request_id: req.request_id.clone(), remote: req.remote.map(|a| a.ip()) };
+    let mut ctx = Ctx {
+        actor: None,
+        request_id: req.request_id.clone(),
+        remote: req.remote.map(|a| a.ip()),
+    };
     ctx.actor = auth::authenticate(&app.registry, conn, req.header("authorization"), &ctx)?;
     Ok(ctx)
 }
@@ -39,7 +43,10 @@ pub struct Body {
 
 impl Body {
     pub fn new(map: Map<String, Value>) -> Body {
-        Body { map, errors: Errors::default() }
+        Body {
+            map,
+            errors: Errors::default(),
+        }
     }
 
     pub fn from_req(req: &Req) -> Result<Body> {
@@ -60,10 +67,20 @@ impl Body {
             self.errors.add(name, "Null characters are not allowed.");
             false
         } else if n < min {
-            self.errors.add(name, if min == 1 { "This field may not be blank.".to_string() } else { format!("Ensure this field has at least {min} characters.") });
+            self.errors.add(
+                name,
+                if min == 1 {
+                    "This field may not be blank.".to_string()
+                } else {
+                    format!("Ensure this field has at least {min} characters.")
+                },
+            );
             false
         } else if n > max {
-            self.errors.add(name, format!("Ensure this field has no more than {max} characters."));
+            self.errors.add(
+                name,
+                format!("Ensure this field has no more than {max} characters."),
+            );
             false
         } else {
             true
@@ -80,7 +97,11 @@ impl Body {
                 None
             }
             Some(Value::String(s)) => {
-                let trimmed_min = if min > 0 && s.trim().is_empty() { usize::MAX } else { min };
+                let trimmed_min = if min > 0 && s.trim().is_empty() {
+                    usize::MAX
+                } else {
+                    min
+                };
                 if trimmed_min == usize::MAX {
                     self.errors.add(name, "This field may not be blank.");
                     return None;
@@ -128,7 +149,8 @@ impl Body {
             None => None,
             Some(v @ Value::Object(_)) => {
                 if v.to_string().len() > max_bytes {
-                    self.errors.add(name, format!("Must be at most {max_bytes} bytes as JSON."));
+                    self.errors
+                        .add(name, format!("Must be at most {max_bytes} bytes as JSON."));
                     None
                 } else {
                     Some(v)
@@ -176,7 +198,8 @@ impl Body {
             None => None,
             Some(Value::Array(items)) => {
                 if items.len() > max {
-                    self.errors.add(name, format!("Ensure this list has at most {max} items."));
+                    self.errors
+                        .add(name, format!("Ensure this list has at most {max} items."));
                     return None;
                 }
                 let mut out = vec![];
@@ -254,7 +277,7 @@ pub fn paging(req: &Req, default: i64, max: i64) -> Result<Paging> {
         match req.q(name) {
             None | Some("") => dflt,
             Some(v) => match v.parse::<i64>() {
-                Ok(n) if n >= 1 && n <= 1_000_000_000 => n,
+                Ok(n) if (1..=1_000_000_000).contains(&n) => n,
                 _ => {
                     errors.add(name, "Must be a positive integer.");
                     dflt
@@ -297,7 +320,9 @@ const MAX_FILTER_CHARS: usize = 512;
 /// Parses one filter value by the field's kind.
 pub fn filter_value(field: &Field, raw: &str) -> std::result::Result<Sql, String> {
     if raw.chars().count() > MAX_FILTER_CHARS {
-        return Err(format!("Ensure this value has at most {MAX_FILTER_CHARS} characters."));
+        return Err(format!(
+            "Ensure this value has at most {MAX_FILTER_CHARS} characters."
+        ));
     }
     match field.kind {
         Kind::Bool => match raw.to_ascii_lowercase().as_str() {
@@ -305,11 +330,16 @@ pub fn filter_value(field: &Field, raw: &str) -> std::result::Result<Sql, String
             "false" | "0" => Ok(Sql::Integer(0)),
             _ => Err("Must be true or false.".into()),
         },
-        Kind::Int => raw.parse::<i64>().map(Sql::Integer).map_err(|_| "Must be an integer.".into()),
+        Kind::Int => raw
+            .parse::<i64>()
+            .map(Sql::Integer)
+            .map_err(|_| "Must be an integer.".into()),
         Kind::Time => model::parse_time(raw)
             .map(|ms| Sql::Text(model::format_ms(ms)))
             .ok_or_else(|| "Must be an RFC 3339 date-time.".into()),
-        Kind::Ref(_) => model::parse_uuid(raw).map(Sql::Text).ok_or_else(|| "Must be a valid UUID.".into()),
+        Kind::Ref(_) => model::parse_uuid(raw)
+            .map(Sql::Text)
+            .ok_or_else(|| "Must be a valid UUID.".into()),
         Kind::Enum(values) => {
             if values.contains(&raw) {
                 Ok(Sql::Text(raw.to_string()))
@@ -325,24 +355,45 @@ pub fn filter_value(field: &Field, raw: &str) -> std::result::Result<Sql, String
 /// Builds a store query from `field=value` filters (exact), `search`, `order_by` and paging.
 /// `filters` and `orders` name the documented fields; others are ignored (filters) or a
 /// 400 (order_by).
-pub fn list_query(req: &Req, fields: &[Field], filters: &[&str], orders: &[(&str, Field)], p: Paging) -> Result<ListQuery> {
+pub fn list_query(
+    req: &Req,
+    fields: &[Field],
+    filters: &[&str],
+    orders: &[(&str, Field)],
+    p: Paging,
+) -> Result<ListQuery> {
     if req.query.len() > MAX_QUERY_PARAMS {
-        return Err(Error::BadRequest(format!("At most {MAX_QUERY_PARAMS} query parameters are accepted.")));
+        return Err(Error::BadRequest(format!(
+            "At most {MAX_QUERY_PARAMS} query parameters are accepted."
+        )));
     }
     let mut errors = Errors::default();
-    let mut q = ListQuery { limit: p.size, offset: p.offset(), ..Default::default() };
+    let mut q = ListQuery {
+        limit: p.size,
+        offset: p.offset(),
+        ..Default::default()
+    };
     for name in filters {
-        let Some(field) = fields.iter().find(|f| f.name == *name) else { continue };
+        let Some(field) = fields.iter().find(|f| f.name == *name) else {
+            continue;
+        };
         if let Some(raw) = req.q(name) {
             match filter_value(field, raw) {
-                Ok(v) => q.conds.push(Cond { field: *field, op: Op::Eq(v), negate: false }),
+                Ok(v) => q.conds.push(Cond {
+                    field: *field,
+                    op: Op::Eq(v),
+                    negate: false,
+                }),
                 Err(m) => errors.add(name, m),
             }
         }
     }
     if let Some(s) = req.q("search") {
         if s.chars().count() > MAX_SEARCH_CHARS {
-            errors.add("search", format!("Ensure this value has at most {MAX_SEARCH_CHARS} characters."));
+            errors.add(
+                "search",
+                format!("Ensure this value has at most {MAX_SEARCH_CHARS} characters."),
+            );
         } else if !s.is_empty() {
             q.search.push(s.to_string());
         }
@@ -357,7 +408,10 @@ pub fn list_query(req: &Req, fields: &[Field], filters: &[&str], orders: &[(&str
     Ok(q)
 }
 
-pub fn parse_order(raw: &str, orders: &[(&str, Field)]) -> std::result::Result<Vec<(Field, bool)>, String> {
+pub fn parse_order(
+    raw: &str,
+    orders: &[(&str, Field)],
+) -> std::result::Result<Vec<(Field, bool)>, String> {
     let mut out = vec![];
     for key in raw.split(',').map(str::trim).filter(|k| !k.is_empty()) {
         let (desc, name) = match key.strip_prefix('-') {
@@ -369,7 +423,10 @@ pub fn parse_order(raw: &str, orders: &[(&str, Field)]) -> std::result::Result<V
             None => {
                 let allowed: Vec<&str> = orders.iter().map(|(n, _)| *n).collect();
                 let shown: String = name.chars().take(64).collect();
-                return Err(format!("Unknown ordering field {shown:?}; use one of: {}.", allowed.join(", ")));
+                return Err(format!(
+                    "Unknown ordering field {shown:?}; use one of: {}.",
+                    allowed.join(", ")
+                ));
             }
         }
         if out.len() > 8 {
@@ -381,9 +438,11 @@ pub fn parse_order(raw: &str, orders: &[(&str, Field)]) -> std::result::Result<V
 
 /// 200 with an ETag, or 304 when `If-None-Match` already has it.
 pub fn with_etag(req: &Req, etag: &str, body: &Value) -> Resp {
-    let matches = req
-        .header("if-none-match")
-        .is_some_and(|h| h.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.trim_start_matches("W/") == etag.trim_start_matches("W/")));
+    let matches = req.header("if-none-match").is_some_and(|h| {
+        h.split(',').map(str::trim).any(|t| {
+            t == "*" || t == etag || t.trim_start_matches("W/") == etag.trim_start_matches("W/")
+        })
+    });
     if matches {
         return Resp::empty(304).with("ETag", etag);
     }

@@ -6,7 +6,9 @@ use super::{record, Change, Ctx, Registry};
 use crate::error::{Error, Result};
 use crate::model::{self, Token, User};
 use crate::store;
-use argon2::password_hash::{rand_core::OsRng as PhOsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng as PhOsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
@@ -35,7 +37,10 @@ pub struct AuthState {
 
 impl AuthState {
     fn prune(q: &mut VecDeque<Instant>, now: Instant) {
-        while q.front().is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW) {
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > FAILURE_WINDOW)
+        {
             q.pop_front();
         }
     }
@@ -49,7 +54,10 @@ impl AuthState {
                 Self::prune(q, now);
                 if q.len() >= MAX_FAILURES {
                     let oldest = *q.front().expect("non-empty");
-                    let wait = FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)).as_secs() + 1;
+                    let wait = FAILURE_WINDOW
+                        .saturating_sub(now.duration_since(oldest))
+                        .as_secs()
+                        + 1;
                     return Err(Error::RateLimited(wait));
                 }
             }
@@ -74,13 +82,19 @@ impl AuthState {
     }
 
     fn succeed(&self, username_key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(username_key);
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(username_key);
     }
 
     /// Runs `f` while holding one of a bounded number of hashing slots (argon2 costs
     /// ~19 MiB and tens of milliseconds each).
     fn with_hash_slot<T>(&self, f: impl FnOnce() -> T) -> T {
-        let max = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2);
+        let max = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .max(2);
         {
             let mut n = self.hashing.lock().unwrap_or_else(|p| p.into_inner());
             while *n >= max {
@@ -103,7 +117,10 @@ pub fn hash_secret(secret: &str) -> [u8; 32] {
 pub fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// The short visible part shown in token lists.
@@ -114,7 +131,11 @@ pub fn visible_prefix(secret: &str) -> String {
 pub fn hash_password(reg: &Registry, password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut PhOsRng);
     reg.auth
-        .with_hash_slot(|| Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()))
+        .with_hash_slot(|| {
+            Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+        })
         .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
 }
 
@@ -122,7 +143,11 @@ fn verify_password(reg: &Registry, phc: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return false;
     };
-    reg.auth.with_hash_slot(|| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    reg.auth.with_hash_slot(|| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 fn unauthenticated() -> Error {
@@ -131,7 +156,12 @@ fn unauthenticated() -> Error {
 
 /// Resolves an `Authorization` header (Bearer, Token or Basic) to an active user.
 /// No header → Ok(None); a header that does not authenticate → 401.
-pub fn authenticate(reg: &Registry, c: &Connection, header: Option<&str>, ctx: &Ctx) -> Result<Option<User>> {
+pub fn authenticate(
+    reg: &Registry,
+    c: &Connection,
+    header: Option<&str>,
+    ctx: &Ctx,
+) -> Result<Option<User>> {
     let Some(h) = header else { return Ok(None) };
     let h = h.trim();
     let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
@@ -158,19 +188,31 @@ pub fn token_user(reg: &Registry, c: &Connection, secret: &str) -> Result<User> 
     }
     let now_ms = model::now_ms();
     let now = model::format_ms(now_ms);
-    let (user_seq, token_id, _kind, last_used) =
-        store::tokens::lookup(c, &hash_secret(secret), &now)?.ok_or_else(unauthenticated)?;
-    let user = store::users::by_seq(c, user_seq)?.filter(|u| u.is_active).ok_or_else(unauthenticated)?;
+    let live = store::tokens::lookup(c, &hash_secret(secret), &now)?.ok_or_else(unauthenticated)?;
+    let user = store::users::by_seq(c, live.user)?
+        .filter(|u| u.is_active)
+        .ok_or_else(unauthenticated)?;
     // last_used is kept to the minute: a write at most once a minute per token.
-    let stale = last_used.and_then(|t| model::parse_time(&t)).is_none_or(|t| now_ms - t > 60_000);
+    let stale = live
+        .last_used
+        .as_deref()
+        .and_then(model::parse_time)
+        .is_none_or(|t| now_ms - t > 60_000);
     if stale {
-        reg.store.write(|tx| store::tokens::touch(tx, &token_id, &now))?;
+        reg.store
+            .write(|tx| store::tokens::touch(tx, &live.id, &now))?;
     }
     Ok(user)
 }
 
 /// Verifies a username and password (rate limited per username and address).
-pub fn password_user(reg: &Registry, c: &Connection, username: &str, password: &str, ctx: &Ctx) -> Result<User> {
+pub fn password_user(
+    reg: &Registry,
+    c: &Connection,
+    username: &str,
+    password: &str,
+    ctx: &Ctx,
+) -> Result<User> {
     let ukey = format!("u:{}", model::fold(username));
     let mut keys = vec![ukey.clone()];
     if let Some(ip) = ctx.remote {
@@ -236,16 +278,34 @@ pub fn password_user(reg: &Registry, c: &Connection, username: &str, password: &
 }
 
 /// `POST /v1/auth/login`: a login token (24 h) for a username and password.
-pub fn login(reg: &Registry, c: &Connection, ctx: &Ctx, username: &str, password: &str) -> Result<(String, Token, User)> {
+pub fn login(
+    reg: &Registry,
+    c: &Connection,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+) -> Result<(String, Token, User)> {
     let user = password_user(reg, c, username, password, ctx)?;
-    let ctx = Ctx { actor: Some(user.clone()), ..ctx.clone() };
+    let ctx = Ctx {
+        actor: Some(user.clone()),
+        ..ctx.clone()
+    };
     let expires = model::format_ms(model::now_ms() + LOGIN_TOKEN_TTL_MS);
-    let (secret, token) = reg.store.write(|tx| mint(tx, &ctx, &user, "login", "login", Some(&expires)))?;
+    let (secret, token) = reg
+        .store
+        .write(|tx| mint(tx, &ctx, &user, "login", "login", Some(&expires)))?;
     Ok((secret, token, user))
 }
 
 /// Creates a token row and its activity row in `tx`; returns the secret (shown once).
-pub fn mint(tx: &Connection, ctx: &Ctx, user: &User, kind: &str, name: &str, expires: Option<&str>) -> Result<(String, Token)> {
+pub fn mint(
+    tx: &Connection,
+    ctx: &Ctx,
+    user: &User,
+    kind: &str,
+    name: &str,
+    expires: Option<&str>,
+) -> Result<(String, Token)> {
     let secret = new_secret();
     let token = store::tokens::insert(
         tx,
@@ -279,22 +339,36 @@ pub fn mint(tx: &Connection, ctx: &Ctx, user: &User, kind: &str, name: &str, exp
 /// A session (profile cookie logins): stored like a token, kind `session`.
 pub fn create_session(reg: &Registry, ctx: &Ctx, user: &User, ttl_ms: i64) -> Result<String> {
     let expires = model::format_ms(model::now_ms() + ttl_ms);
-    reg.store.write(|tx| mint(tx, ctx, user, "session", "session", Some(&expires))).map(|(s, _)| s)
+    reg.store
+        .write(|tx| mint(tx, ctx, user, "session", "session", Some(&expires)))
+        .map(|(s, _)| s)
 }
 
-pub fn create_token(reg: &Registry, ctx: &Ctx, name: &str, expires: Option<&str>) -> Result<(String, Token)> {
+pub fn create_token(
+    reg: &Registry,
+    ctx: &Ctx,
+    name: &str,
+    expires: Option<&str>,
+) -> Result<(String, Token)> {
     let user = ctx.user()?.clone();
-    reg.store.write(|tx| mint(tx, ctx, &user, "api", name, expires))
+    reg.store
+        .write(|tx| mint(tx, ctx, &user, "api", name, expires))
 }
 
-pub fn list_tokens(c: &Connection, ctx: &Ctx, limit: i64, offset: i64) -> Result<model::Page<Token>> {
+pub fn list_tokens(
+    c: &Connection,
+    ctx: &Ctx,
+    limit: i64,
+    offset: i64,
+) -> Result<model::Page<Token>> {
     store::tokens::list(c, ctx.user()?.seq, limit, offset)
 }
 
 pub fn revoke_token(reg: &Registry, ctx: &Ctx, id: &str) -> Result<()> {
     let user = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let token = store::tokens::by_id(tx, user.seq, id)?.filter(|t| !t.revoked && t.kind != "session");
+        let token =
+            store::tokens::by_id(tx, user.seq, id)?.filter(|t| !t.revoked && t.kind != "session");
         let token = token.ok_or(Error::NotFound)?;
         store::tokens::revoke(tx, user.seq, &token.id)?;
         record(
@@ -313,7 +387,11 @@ pub fn revoke_token(reg: &Registry, ctx: &Ctx, id: &str) -> Result<()> {
 
 /// On a database without staff: creates the `admin` staff user with the given token (or
 /// a random one) and password. Returns the token secret if one was made.
-pub fn bootstrap(reg: &Registry, token: Option<&str>, password: Option<&str>) -> Result<Option<String>> {
+pub fn bootstrap(
+    reg: &Registry,
+    token: Option<&str>,
+    password: Option<&str>,
+) -> Result<Option<String>> {
     let hash = password.map(|p| hash_password(reg, p)).transpose()?;
     reg.store.write(|tx| {
         if store::users::staff_exists(tx)? {
@@ -385,11 +463,18 @@ pub fn bootstrap(reg: &Registry, token: Option<&str>, password: Option<&str>) ->
 
 /// `orgreg token create --user NAME`: mints an API token offline.
 pub fn mint_offline(reg: &Registry, username: &str, name: &str) -> Result<String> {
-    let ctx = Ctx { actor: None, request_id: "cli".into(), remote: None };
+    let ctx = Ctx {
+        actor: None,
+        request_id: "cli".into(),
+        remote: None,
+    };
     reg.store.write(|tx| {
         let user = store::users::by_username(tx, username)?
             .ok_or_else(|| Error::BadRequest(format!("no user named {username:?}")))?;
-        let ctx = Ctx { actor: Some(user.clone()), ..ctx.clone() };
+        let ctx = Ctx {
+            actor: Some(user.clone()),
+            ..ctx.clone()
+        };
         mint(tx, &ctx, &user, "api", name, None).map(|(s, _)| s)
     })
 }

@@ -56,12 +56,20 @@ fn owner_seqs(tx: &Connection, owners: &[String]) -> Result<Vec<i64>> {
 pub fn create(reg: &Registry, ctx: &Ctx, input: CustomerInput) -> Result<Customer> {
     let me = ctx.user()?.clone();
     policy::require_staff(&me)?;
-    let name = input.name.ok_or_else(|| Error::field("name", "This field is required."))?;
+    let name = input
+        .name
+        .ok_or_else(|| Error::field("name", "This field is required."))?;
     reg.store.write(|tx| {
         let owners = owner_seqs(tx, input.owners.as_deref().unwrap_or(&[]))?;
         let now = model::now();
         let id = model::new_id();
-        let seq = store::customers::insert(tx, &id, &name, input.abbreviation.as_deref().unwrap_or(""), &now)?;
+        let seq = store::customers::insert(
+            tx,
+            &id,
+            &name,
+            input.abbreviation.as_deref().unwrap_or(""),
+            &now,
+        )?;
         store::customers::set_owners(tx, seq, &owners)?;
         let cu = store::customers::by_seq(tx, seq)?.ok_or(Error::NotFound)?;
         record(
@@ -79,7 +87,13 @@ pub fn create(reg: &Registry, ctx: &Ctx, input: CustomerInput) -> Result<Custome
     })
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: CustomerInput, if_match: Option<&str>) -> Result<Customer> {
+pub fn update(
+    reg: &Registry,
+    ctx: &Ctx,
+    id: &str,
+    input: CustomerInput,
+    if_match: Option<&str>,
+) -> Result<Customer> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
@@ -87,7 +101,10 @@ pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: CustomerInput, if_matc
         policy::require_staff(&me)?;
         check_if_match(if_match, &etag(&old))?;
         let name = input.name.clone().unwrap_or_else(|| old.name.clone());
-        let abbreviation = input.abbreviation.clone().unwrap_or_else(|| old.abbreviation.clone());
+        let abbreviation = input
+            .abbreviation
+            .clone()
+            .unwrap_or_else(|| old.abbreviation.clone());
         store::customers::update(tx, old.seq, &name, &abbreviation, &model::now())?;
         if let Some(owners) = &input.owners {
             let seqs = owner_seqs(tx, owners)?;

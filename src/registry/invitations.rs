@@ -19,7 +19,12 @@ pub const DEFAULT_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Hands an invitation's accept link to its recipient. Runs inside the creating
 /// transaction, so a sender must be quick (queue, don't send synchronously over SMTP).
 pub trait Delivery: Send + Sync {
-    fn deliver(&self, invitation: &Invitation, org: &Org, link: &str) -> std::result::Result<(), String>;
+    fn deliver(
+        &self,
+        invitation: &Invitation,
+        org: &Org,
+        link: &str,
+    ) -> std::result::Result<(), String>;
 }
 
 /// The default: the link goes to the process log (a local stand-in's "mailbox").
@@ -39,7 +44,11 @@ pub struct OutboxDelivery(pub std::path::PathBuf);
 impl Delivery for OutboxDelivery {
     fn deliver(&self, inv: &Invitation, org: &Org, link: &str) -> std::result::Result<(), String> {
         let line = json!({"invitation": inv.id, "email": inv.email, "organization": org.id, "organization_name": org.name, "role": inv.role.as_str(), "link": link, "at": model::now()});
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.0).map_err(|e| e.to_string())?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.0)
+            .map_err(|e| e.to_string())?;
         writeln!(f, "{line}").map_err(|e| e.to_string())?;
         log::info!(target: "orgreg::delivery", "invitation {} written to the outbox", inv.id);
         Ok(())
@@ -68,22 +77,39 @@ fn require_inviter(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgA
 
 /// Creates the invitation row, delivers it and records it, inside `tx`. Returns the
 /// stored invitation and its secret token. Also used by organization create.
-pub fn create_in(reg: &Registry, tx: &Connection, ctx: &Ctx, org: &Org, access: &OrgAccess, input: &InviteInput, base_url: &str) -> Result<(Invitation, String)> {
+pub fn create_in(
+    reg: &Registry,
+    tx: &Connection,
+    ctx: &Ctx,
+    org: &Org,
+    access: &OrgAccess,
+    input: &InviteInput,
+    base_url: &str,
+) -> Result<(Invitation, String)> {
     let role = input.role.unwrap_or(Role::Viewer);
-    if !access.may_assign(role) {
-        return Err(Error::Forbidden("You may not invite with this role.".into()));
-    }
+    access.require_grant(OrgAction::Invite, role)?;
     let now_ms = model::now_ms();
     let now = model::format_ms(now_ms);
     if store::invitations::open_for_email(tx, org.seq, &input.email, &now)?.is_some() {
-        return Err(Error::conflict("email", "An open invitation for this email exists; re-send or revoke it."));
+        return Err(Error::conflict(
+            "email",
+            "An open invitation for this email exists; re-send or revoke it.",
+        ));
     }
     if let Some(u) = store::users::by_email(tx, &input.email)? {
-        if store::members::get(tx, org.seq, u.seq)?.is_some_and(|m| m.status == MemberStatus::Approved) {
-            return Err(Error::conflict("email", "A member with this email already belongs to the organization."));
+        if store::members::get(tx, org.seq, u.seq)?
+            .is_some_and(|m| m.status == MemberStatus::Approved)
+        {
+            return Err(Error::conflict(
+                "email",
+                "A member with this email already belongs to the organization.",
+            ));
         }
     }
-    let expires = input.expires.clone().unwrap_or_else(|| model::format_ms(now_ms + DEFAULT_TTL_MS));
+    let expires = input
+        .expires
+        .clone()
+        .unwrap_or_else(|| model::format_ms(now_ms + DEFAULT_TTL_MS));
     let secret = auth::new_secret();
     let inv = store::invitations::insert(
         tx,
@@ -116,7 +142,14 @@ pub fn create_in(reg: &Registry, tx: &Connection, ctx: &Ctx, org: &Org, access: 
     Ok((inv, secret))
 }
 
-fn deliver(reg: &Registry, tx: &Connection, inv: &Invitation, org: &Org, secret: &str, base_url: &str) -> Result<Invitation> {
+fn deliver(
+    reg: &Registry,
+    tx: &Connection,
+    inv: &Invitation,
+    org: &Org,
+    secret: &str,
+    base_url: &str,
+) -> Result<Invitation> {
     let link = format!("{base_url}/v1/invitations/{secret}/accept");
     let status = match reg.delivery.deliver(inv, org, &link) {
         Ok(()) => "sent",
@@ -126,17 +159,29 @@ fn deliver(reg: &Registry, tx: &Connection, inv: &Invitation, org: &Org, secret:
         }
     };
     store::invitations::set_delivery(tx, inv.seq, status)?;
-    Ok(store::invitations::by_id(tx, org.seq, &inv.id)?.ok_or(Error::NotFound)?)
+    store::invitations::by_id(tx, org.seq, &inv.id)?.ok_or(Error::NotFound)
 }
 
-pub fn create(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: InviteInput, base_url: &str) -> Result<(Invitation, String)> {
+pub fn create(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    input: InviteInput,
+    base_url: &str,
+) -> Result<(Invitation, String)> {
     reg.store.write(|tx| {
         let (org, access) = require_inviter(tx, ctx, key)?;
         create_in(reg, tx, ctx, &org, &access, &input, base_url)
     })
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, key: &OrgKey, status: Option<&str>, q: &ListQuery) -> Result<Page<Invitation>> {
+pub fn list(
+    c: &Connection,
+    ctx: &Ctx,
+    key: &OrgKey,
+    status: Option<&str>,
+    q: &ListQuery,
+) -> Result<Page<Invitation>> {
     let (org, _) = require_inviter(c, ctx, key)?;
     store::invitations::list(c, org.seq, status, &model::now(), q)
 }
@@ -150,11 +195,12 @@ pub fn revoke(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invit
     reg.store.write(|tx| {
         let (org, access) = require_inviter(tx, ctx, key)?;
         let inv = store::invitations::by_id(tx, org.seq, id)?.ok_or(Error::NotFound)?;
-        if !access.may_assign(inv.role) {
-            return Err(Error::Forbidden("You may not revoke an invitation with this role.".into()));
-        }
+        access.require_grant(OrgAction::Invite, inv.role)?;
         if !store::invitations::revoke(tx, inv.seq, &model::now())? {
-            return Err(Error::state(format!("The invitation is {}, not open.", inv.status)));
+            return Err(Error::state(format!(
+                "The invitation is {}, not open.",
+                inv.status
+            )));
         }
         record(
             tx,
@@ -172,20 +218,33 @@ pub fn revoke(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invit
 }
 
 /// A new token for an open invitation (expiry renewed); the old token stops working.
-pub fn resend(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str, base_url: &str) -> Result<(Invitation, String)> {
+pub fn resend(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    id: &str,
+    base_url: &str,
+) -> Result<(Invitation, String)> {
     reg.store.write(|tx| {
         let (org, access) = require_inviter(tx, ctx, key)?;
         let inv = store::invitations::by_id(tx, org.seq, id)?.ok_or(Error::NotFound)?;
-        if !access.may_assign(inv.role) {
-            return Err(Error::Forbidden("You may not re-send an invitation with this role.".into()));
-        }
+        access.require_grant(OrgAction::Invite, inv.role)?;
         if inv.status != "open" {
-            return Err(Error::state(format!("The invitation is {}, not open.", inv.status)));
+            return Err(Error::state(format!(
+                "The invitation is {}, not open.",
+                inv.status
+            )));
         }
         let now_ms = model::now_ms();
         let secret = auth::new_secret();
         let expires = model::format_ms(now_ms + DEFAULT_TTL_MS);
-        store::invitations::rotate(tx, inv.seq, &auth::hash_secret(&secret), &expires, &model::format_ms(now_ms))?;
+        store::invitations::rotate(
+            tx,
+            inv.seq,
+            &auth::hash_secret(&secret),
+            &expires,
+            &model::format_ms(now_ms),
+        )?;
         let inv = store::invitations::by_id(tx, org.seq, id)?.ok_or(Error::NotFound)?;
         let inv = deliver(reg, tx, &inv, &org, &secret, base_url)?;
         record(
@@ -216,18 +275,22 @@ pub struct Accepted {
     pub token: Option<(String, String)>,
 }
 
-pub fn accept(reg: &Registry, ctx: &Ctx, token: &str, account: Option<NewAccount>) -> Result<Accepted> {
+pub fn accept(
+    reg: &Registry,
+    ctx: &Ctx,
+    token: &str,
+    account: Option<NewAccount>,
+) -> Result<Accepted> {
     if token.len() > 512 {
         return Err(Error::NotFound);
     }
     let hash = auth::hash_secret(token);
     let password_hash = match (&ctx.actor, &account) {
         (None, Some(a)) => Some(auth::hash_password(reg, &a.password)?),
-        (None, None) => {
-            return Err(Error::Unauthenticated(
-                "Sign in with the invited email, or send username and password to create the account.".into(),
-            ))
-        }
+        (None, None) => return Err(Error::Unauthenticated(
+            "Sign in with the invited email, or send username and password to create the account."
+                .into(),
+        )),
         _ => None,
     };
     reg.store.write(|tx| {

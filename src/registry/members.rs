@@ -39,10 +39,6 @@ pub fn etag(m: &Membership) -> String {
     format!("W/\"{}\"", m.version)
 }
 
-fn forbidden(msg: &str) -> Error {
-    Error::Forbidden(msg.to_string())
-}
-
 /// The organization for a member route. Pending and rejected members, and strangers,
 /// get 404 here; `members/me` routes use `load_for_self` instead.
 fn org_for_members(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
@@ -94,28 +90,58 @@ fn after_owner_change(tx: &Connection, org: &Org) -> Result<()> {
 
 /// 409 if `m` is the organization's last active owner and `still_owner` is false.
 fn guard_last_owner(tx: &Connection, m: &Membership, still_owner: bool) -> Result<()> {
-    let is_active_owner = m.role == Role::Owner && m.status == MemberStatus::Approved && m.is_active;
-    if is_active_owner && !still_owner && store::members::active_owner_count(tx, m.organization_seq)? <= 1 {
-        return Err(Error::state("The last active owner of an organization cannot be removed, demoted or deactivated."));
+    let is_active_owner =
+        m.role == Role::Owner && m.status == MemberStatus::Approved && m.is_active;
+    if is_active_owner
+        && !still_owner
+        && store::members::active_owner_count(tx, m.organization_seq)? <= 1
+    {
+        return Err(Error::state(
+            "The last active owner of an organization cannot be removed, demoted or deactivated.",
+        ));
     }
     Ok(())
 }
 
-fn member_change(action: &str, m: &Membership, changes: serde_json::Value) -> (String, String, String, serde_json::Value) {
-    (action.to_string(), m.id.clone(), m.organization.clone(), changes)
+fn member_change(
+    action: &str,
+    m: &Membership,
+    changes: serde_json::Value,
+) -> (String, String, String, serde_json::Value) {
+    (
+        action.to_string(),
+        m.id.clone(),
+        m.organization.clone(),
+        changes,
+    )
 }
 
-fn write_change(tx: &Connection, ctx: &Ctx, c: (String, String, String, serde_json::Value)) -> Result<()> {
+fn write_change(
+    tx: &Connection,
+    ctx: &Ctx,
+    c: (String, String, String, serde_json::Value),
+) -> Result<()> {
     record(
         tx,
         ctx,
-        Change { action: &c.0, object_type: "membership", object_id: Some(&c.1), organization: Some(&c.2), changes: c.3 },
+        Change {
+            action: &c.0,
+            object_type: "membership",
+            object_id: Some(&c.1),
+            organization: Some(&c.2),
+            changes: c.3,
+        },
     )
 }
 
 /// Adds members (managers), or files a join request (a non-member naming themself).
 /// Returns the new memberships and whether this was a join request.
-pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<(Vec<Membership>, bool)> {
+pub fn add(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    input: AddInput,
+) -> Result<(Vec<Membership>, bool)> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let org = match key {
@@ -130,12 +156,7 @@ pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<(
 
         if self_only && access.manager_rank().is_none() {
             // A join request. Visible or not, the caller may ask to join.
-            if access.role.is_some() {
-                return Err(Error::state("You are already a member of this organization."));
-            }
-            if !org.accepts_join_requests {
-                return Err(forbidden("This organization does not accept join requests."));
-            }
+            access.require_join_request(&org)?;
             let role = input.role.unwrap_or(Role::Viewer);
             let m = match store::members::get(tx, org.seq, me.seq)? {
                 Some(existing) if existing.status == MemberStatus::Rejected => {
@@ -168,11 +189,8 @@ pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<(
             return Ok((vec![m], true));
         }
 
-        access.require(OrgAction::ManageMembers)?;
         let role = input.role.unwrap_or(Role::Viewer);
-        if !access.may_assign(role) {
-            return Err(forbidden("You may not grant this role."));
-        }
+        access.require_grant(OrgAction::ManageMembers, role)?;
         let mut errors = Errors::default();
         let mut users = vec![];
         let mut seen = std::collections::HashSet::new();
@@ -225,7 +243,13 @@ pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<(
 }
 
 /// Approve or reject a pending membership.
-pub fn decide(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, approve: bool) -> Result<Membership> {
+pub fn decide(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    who: &Who,
+    approve: bool,
+) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (org, access) = org_for_members(tx, ctx, key)?;
@@ -233,13 +257,20 @@ pub fn decide(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, approve: bool)
         let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
         let mut m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
         if m.status != MemberStatus::Pending {
-            return Err(Error::state(format!("The membership is {}, not pending.", m.status.as_str())));
+            return Err(Error::state(format!(
+                "The membership is {}, not pending.",
+                m.status.as_str()
+            )));
         }
-        if approve && !access.may_assign(m.role) {
-            return Err(forbidden("You may not approve a membership with this role."));
+        if approve {
+            access.require_grant(OrgAction::Approve, m.role)?;
         }
         let now = model::now();
-        m.status = if approve { MemberStatus::Approved } else { MemberStatus::Rejected };
+        m.status = if approve {
+            MemberStatus::Approved
+        } else {
+            MemberStatus::Rejected
+        };
         m.approved_at = approve.then(|| now.clone());
         let m = store::members::update(tx, &m, approve.then_some(me.seq), &now)?;
         write_change(
@@ -258,7 +289,14 @@ pub fn decide(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, approve: bool)
 
 /// Changes role and/or activity. Managers change others within their rank; anyone may
 /// lower their own role or deactivate themself (`me`). The last active owner stays.
-pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, patch: MemberPatch, if_match: Option<&str>) -> Result<Membership> {
+pub fn update(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    who: &Who,
+    patch: MemberPatch,
+    if_match: Option<&str>,
+) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (org, access, old) = match who {
@@ -271,23 +309,13 @@ pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, patch: MemberP
             }
         };
         super::users::check_if_match(if_match, &etag(&old))?;
-        let on_self = old.user_seq == me.seq;
-        let manager = access.manager_rank().is_some();
         let new_role = patch.role.unwrap_or(old.role);
         let new_active = patch.is_active.unwrap_or(old.is_active);
-        if on_self && !manager {
-            if new_role.rank() > old.role.rank() {
-                return Err(forbidden("You cannot raise your own role."));
-            }
-            if new_active && !old.is_active {
-                return Err(forbidden("You cannot reactivate your own membership."));
-            }
-        } else {
-            access.require(OrgAction::ManageMembers)?;
-            if !access.may_assign(old.role) || !access.may_assign(new_role) {
-                return Err(forbidden("You may not change a membership at or to this role."));
-            }
-        }
+        access.require_member_change(
+            old.user_seq == me.seq,
+            (old.role, old.is_active),
+            (new_role, new_active),
+        )?;
         guard_last_owner(tx, &old, new_role == Role::Owner && new_active)?;
         let mut m = old.clone();
         m.role = new_role;
@@ -301,14 +329,24 @@ pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, patch: MemberP
         if old.is_active != m.is_active {
             changes.insert("is_active".into(), json!([old.is_active, m.is_active]));
         }
-        write_change(tx, ctx, member_change("member_updated", &m, serde_json::Value::Object(changes)))?;
+        write_change(
+            tx,
+            ctx,
+            member_change("member_updated", &m, serde_json::Value::Object(changes)),
+        )?;
         after_owner_change(tx, &org)?;
         Ok(m)
     })
 }
 
 /// Removes a membership: managers within their rank, or the member themself (leave).
-pub fn remove(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, if_match: Option<&str>) -> Result<()> {
+pub fn remove(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    who: &Who,
+    if_match: Option<&str>,
+) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (org, access, m) = match who {
@@ -322,12 +360,7 @@ pub fn remove(reg: &Registry, ctx: &Ctx, key: &OrgKey, who: &Who, if_match: Opti
             }
         };
         super::users::check_if_match(if_match, &etag(&m))?;
-        if m.user_seq != me.seq {
-            access.require(OrgAction::ManageMembers)?;
-            if !access.may_assign(m.role) {
-                return Err(forbidden("You may not remove a member with this role."));
-            }
-        }
+        access.require_member_removal(m.user_seq == me.seq, m.role)?;
         guard_last_owner(tx, &m, false)?;
         store::members::delete(tx, m.seq)?;
         write_change(

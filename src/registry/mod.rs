@@ -44,7 +44,9 @@ pub struct Ctx {
 impl Ctx {
     /// The authenticated caller, or 401.
     pub fn user(&self) -> Result<&User> {
-        self.actor.as_ref().ok_or_else(|| Error::Unauthenticated("Authentication credentials were not provided.".into()))
+        self.actor.as_ref().ok_or_else(|| {
+            Error::Unauthenticated("Authentication credentials were not provided.".into())
+        })
     }
     pub fn is_staff(&self) -> bool {
         self.actor.as_ref().is_some_and(|u| u.is_staff)
@@ -53,12 +55,18 @@ impl Ctx {
 
 impl Registry {
     pub fn new(store: Store, rules: Rules) -> Registry {
-        Registry { store, rules, auth: auth::AuthState::default(), delivery: Box::new(invitations::LogDelivery) }
+        Registry {
+            store,
+            rules,
+            auth: auth::AuthState::default(),
+            delivery: Box::new(invitations::LogDelivery),
+        }
     }
 
     /// `SELECT 1` on the given connection: the database answers.
     pub fn healthy(&self, conn: &Connection) -> bool {
-        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).is_ok()
+        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .is_ok()
     }
 }
 

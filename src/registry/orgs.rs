@@ -92,7 +92,7 @@ fn resolve_customer(tx: &Connection, ctx: &Ctx, id: &str) -> Result<i64> {
     let me = ctx.user()?;
     let unknown = || Error::field("customer", "Unknown customer.");
     let cu = store::customers::by_id(tx, id)?.ok_or_else(unknown)?;
-    if me.is_staff || store::customers::is_owner(tx, cu.seq, me.seq)? {
+    if policy::may_use_customer(tx, me, cu.seq)? {
         Ok(cu.seq)
     } else {
         Err(unknown())
@@ -198,13 +198,14 @@ pub fn create_with<T>(
 ) -> Result<(Org, T)> {
     let me = ctx.user()?.clone();
     policy::may_create_org(&me, reg.rules.org_create == crate::config::OrgCreate::Staff)?;
-    let name = input.name.clone().ok_or_else(|| Error::field("name", "This field is required."))?;
+    let name = input
+        .name
+        .clone()
+        .ok_or_else(|| Error::field("name", "This field is required."))?;
     reg.store.write(|tx| {
         let owner = match &input.owner {
             Some(id) if *id != me.id => {
-                if !me.is_staff {
-                    return Err(Error::Forbidden("Only staff may create an organization for another owner.".into()));
-                }
+                policy::require_create_for(&me, id)?;
                 store::users::by_id(tx, id)?.ok_or_else(|| Error::field("owner", "Unknown user."))?
             }
             _ => me.clone(),
@@ -260,7 +261,13 @@ pub fn create(reg: &Registry, ctx: &Ctx, input: OrgInput) -> Result<Org> {
     create_with(reg, ctx, input, |_, _| Ok(())).map(|(o, _)| o)
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: OrgInput, if_match: Option<&str>) -> Result<Org> {
+pub fn update(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    input: OrgInput,
+    if_match: Option<&str>,
+) -> Result<Org> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (old, access) = load(tx, ctx, key)?;
@@ -276,31 +283,26 @@ pub fn update(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: OrgInput, if_match
             && input.accepts_join_requests.is_none()
             && input.customer.is_none()
             && input.owner.is_none();
-        access.require(if only_currency { OrgAction::UpdateCurrency } else { OrgAction::Update })?;
+        access.require(if only_currency {
+            OrgAction::UpdateCurrency
+        } else {
+            OrgAction::Update
+        })?;
         check_if_match(if_match, &etag(&old))?;
         let now = model::now();
         let mut new_owner = None;
         if let Some(owner_id) = &input.owner {
             if old.owner.as_ref().map(|u| &u.id) != Some(owner_id) {
                 access.require(OrgAction::TransferOwner)?;
-                let u = store::users::by_id(tx, owner_id)?.ok_or_else(|| Error::field("owner", "Unknown user."))?;
+                let u = store::users::by_id(tx, owner_id)?
+                    .ok_or_else(|| Error::field("owner", "Unknown user."))?;
                 row.owner = Some(u.seq);
                 new_owner = Some(u.seq);
             }
         }
         if let Some(customer) = &input.customer {
             if customer.as_deref() != old.customer.as_deref() {
-                if !me.is_staff {
-                    // Moving an organization between customers: an owner of the customer
-                    // it leaves (if any) and of the one it joins (if any).
-                    if let Some(cs) = old.customer_seq {
-                        if !store::customers::is_owner(tx, cs, me.seq)? {
-                            return Err(Error::Forbidden("Only staff or the customer's owners may change the customer.".into()));
-                        }
-                    } else if customer.is_none() {
-                        return Err(Error::Forbidden("Only staff may change the customer.".into()));
-                    }
-                }
+                policy::require_customer_change(tx, &me, old.customer_seq, customer.is_none())?;
                 row.customer = match customer {
                     Some(id) => Some(resolve_customer(tx, ctx, id)?),
                     None => None,
@@ -364,9 +366,14 @@ pub fn summary(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
     let (org, access) = load(c, ctx, key)?;
     access.require(OrgAction::ReadSummary)?;
     let counts = store::members::counts(c, org.seq)?;
-    let mut by_role: Vec<(String, i64)> = Role::ALL.iter().map(|r| (r.as_str().to_string(), 0)).collect();
-    let mut by_status: Vec<(String, i64)> =
-        ["pending", "approved", "rejected"].iter().map(|s| (s.to_string(), 0)).collect();
+    let mut by_role: Vec<(String, i64)> = Role::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), 0))
+        .collect();
+    let mut by_status: Vec<(String, i64)> = ["pending", "approved", "rejected"]
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
     let (mut active, mut inactive, mut pending) = (0, 0, 0);
     for (role, status, is_active, n) in counts {
         if status == "approved" {

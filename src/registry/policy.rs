@@ -38,7 +38,9 @@ pub enum OrgAction {
 impl OrgAccess {
     pub fn of(c: &Connection, user: &User, org: &Org) -> Result<OrgAccess> {
         let m = store::members::get(c, org.seq, user.seq)?;
-        let active = m.as_ref().filter(|m| m.status == MemberStatus::Approved && m.is_active);
+        let active = m
+            .as_ref()
+            .filter(|m| m.status == MemberStatus::Approved && m.is_active);
         let customer_owner = match org.customer_seq {
             Some(cs) => store::customers::is_owner(c, cs, user.seq)?,
             None => false,
@@ -98,7 +100,9 @@ impl OrgAccess {
             return Err(Error::NotFound);
         }
         if !self.allows(action) {
-            return Err(Error::Forbidden("You do not have permission to perform this action.".into()));
+            return Err(Error::Forbidden(
+                "You do not have permission to perform this action.".into(),
+            ));
         }
         Ok(())
     }
@@ -114,23 +118,137 @@ impl OrgAccess {
     }
 }
 
+impl OrgAccess {
+    fn deny(msg: &str) -> Error {
+        Error::Forbidden(msg.to_string())
+    }
+
+    /// Adding members (or approving a request) with `role`.
+    pub fn require_grant(&self, action: OrgAction, role: Role) -> Result<()> {
+        self.require(action)?;
+        if !self.may_assign(role) {
+            return Err(Self::deny("You may not grant this role."));
+        }
+        Ok(())
+    }
+
+    /// Changing a membership from (old role, old active) to (new role, new active).
+    /// A member acting on themself without managing rights may only lower their role or
+    /// deactivate; managers act within their rank.
+    pub fn require_member_change(
+        &self,
+        on_self: bool,
+        old: (Role, bool),
+        new: (Role, bool),
+    ) -> Result<()> {
+        if on_self && self.manager_rank().is_none() {
+            if new.0.rank() > old.0.rank() {
+                return Err(Self::deny("You cannot raise your own role."));
+            }
+            if new.1 && !old.1 {
+                return Err(Self::deny("You cannot reactivate your own membership."));
+            }
+            return Ok(());
+        }
+        self.require(OrgAction::ManageMembers)?;
+        if !self.may_assign(old.0) || !self.may_assign(new.0) {
+            return Err(Self::deny(
+                "You may not change a membership at or to this role.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Removing a membership: anyone may leave; managers remove others within their rank.
+    pub fn require_member_removal(&self, on_self: bool, role: Role) -> Result<()> {
+        if on_self {
+            return Ok(());
+        }
+        self.require(OrgAction::ManageMembers)?;
+        if !self.may_assign(role) {
+            return Err(Self::deny("You may not remove a member with this role."));
+        }
+        Ok(())
+    }
+
+    /// A join request: by a non-member, where the organization admits requests.
+    pub fn require_join_request(&self, org: &Org) -> Result<()> {
+        if self.role.is_some() {
+            return Err(Error::state(
+                "You are already a member of this organization.",
+            ));
+        }
+        if !org.accepts_join_requests {
+            return Err(Self::deny(
+                "This organization does not accept join requests.",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Who may create organizations, and for whom.
 pub fn may_create_org(actor: &User, staff_only: bool) -> Result<()> {
     if !actor.is_active {
-        return Err(Error::Forbidden("Inactive users cannot create organizations.".into()));
+        return Err(Error::Forbidden(
+            "Inactive users cannot create organizations.".into(),
+        ));
     }
     if actor.is_service_account {
-        return Err(Error::Forbidden("Service accounts cannot create organizations.".into()));
+        return Err(Error::Forbidden(
+            "Service accounts cannot create organizations.".into(),
+        ));
     }
     if staff_only && !actor.is_staff {
-        return Err(Error::Forbidden("Only staff may create organizations on this registry.".into()));
+        return Err(Error::Forbidden(
+            "Only staff may create organizations on this registry.".into(),
+        ));
     }
     Ok(())
 }
 
+/// Naming another user as an organization's owner at create: staff only.
+pub fn require_create_for(actor: &User, owner_id: &str) -> Result<()> {
+    if owner_id != actor.id && !actor.is_staff {
+        return Err(Error::Forbidden(
+            "Only staff may create an organization for another owner.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Moving an organization between customers: staff, or an owner of the customer it
+/// leaves (if any) and of the one it joins (checked when that customer is resolved).
+pub fn require_customer_change(
+    c: &Connection,
+    actor: &User,
+    from: Option<i64>,
+    to_none: bool,
+) -> Result<()> {
+    if actor.is_staff {
+        return Ok(());
+    }
+    match from {
+        Some(cs) if !store::customers::is_owner(c, cs, actor.seq)? => Err(Error::Forbidden(
+            "Only staff or the customer's owners may change the customer.".into(),
+        )),
+        None if to_none => Err(Error::Forbidden(
+            "Only staff may change the customer.".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `actor` may attach organizations to customer `customer`.
+pub fn may_use_customer(c: &Connection, actor: &User, customer: i64) -> Result<bool> {
+    Ok(actor.is_staff || store::customers::is_owner(c, customer, actor.seq)?)
+}
+
 /// A user record: staff see everyone, a user sees themself and co-members.
 pub fn may_read_user(c: &Connection, actor: &User, target: &User) -> Result<bool> {
-    Ok(actor.is_staff || actor.seq == target.seq || store::users::share_an_org(c, actor.seq, target.seq)?)
+    Ok(actor.is_staff
+        || actor.seq == target.seq
+        || store::users::share_an_org(c, actor.seq, target.seq)?)
 }
 
 /// PATCH/DELETE of a user: staff, or the user on themself; 403 for a co-member, 404 for a
@@ -140,7 +258,9 @@ pub fn require_user_write(c: &Connection, actor: &User, target: &User) -> Result
         return Ok(());
     }
     if may_read_user(c, actor, target)? {
-        Err(Error::Forbidden("Only staff may change another user.".into()))
+        Err(Error::Forbidden(
+            "Only staff may change another user.".into(),
+        ))
     } else {
         Err(Error::NotFound)
     }
@@ -159,7 +279,9 @@ pub fn require_staff(actor: &User) -> Result<()> {
     if actor.is_staff {
         Ok(())
     } else {
-        Err(Error::Forbidden("Only staff may perform this action.".into()))
+        Err(Error::Forbidden(
+            "Only staff may perform this action.".into(),
+        ))
     }
 }
 
@@ -168,7 +290,33 @@ mod tests {
     use super::*;
 
     fn access(role: Option<Role>, customer_owner: bool) -> OrgAccess {
-        OrgAccess { staff: false, role, status: role.map(|_| MemberStatus::Approved), customer_owner }
+        OrgAccess {
+            staff: false,
+            role,
+            status: role.map(|_| MemberStatus::Approved),
+            customer_owner,
+        }
+    }
+
+    #[test]
+    fn members_act_on_themselves_only_downwards() {
+        let v = access(Some(Role::Viewer), false);
+        assert!(v
+            .require_member_change(true, (Role::Viewer, true), (Role::Viewer, false))
+            .is_ok());
+        assert!(v
+            .require_member_change(true, (Role::Viewer, true), (Role::Admin, true))
+            .is_err());
+        assert!(v
+            .require_member_change(false, (Role::Viewer, true), (Role::Viewer, false))
+            .is_err());
+        let a = access(Some(Role::Admin), false);
+        assert!(a
+            .require_member_change(false, (Role::Owner, true), (Role::Viewer, true))
+            .is_err());
+        assert!(a.require_member_removal(false, Role::Owner).is_err());
+        assert!(a.require_member_removal(false, Role::Admin).is_ok());
+        assert!(v.require_member_removal(true, Role::Viewer).is_ok());
     }
 
     #[test]
@@ -192,8 +340,17 @@ mod tests {
 
     #[test]
     fn invisible_is_not_found_and_visible_is_forbidden() {
-        assert_eq!(access(None, false).require(OrgAction::Read), Err(Error::NotFound));
-        assert!(matches!(access(Some(Role::Viewer), false).require(OrgAction::Delete), Err(Error::Forbidden(_))));
-        assert!(matches!(access(None, true).require(OrgAction::Delete), Err(Error::Forbidden(_))));
+        assert_eq!(
+            access(None, false).require(OrgAction::Read),
+            Err(Error::NotFound)
+        );
+        assert!(matches!(
+            access(Some(Role::Viewer), false).require(OrgAction::Delete),
+            Err(Error::Forbidden(_))
+        ));
+        assert!(matches!(
+            access(None, true).require(OrgAction::Delete),
+            Err(Error::Forbidden(_))
+        ));
     }
 }

@@ -109,7 +109,10 @@ fn apply(u: &mut User, input: &UserInput) {
 pub fn create(reg: &Registry, ctx: &Ctx, input: UserInput) -> Result<User> {
     let me = ctx.user()?.clone();
     policy::require_staff(&me)?;
-    let username = input.username.clone().ok_or_else(|| Error::field("username", "This field is required."))?;
+    let username = input
+        .username
+        .clone()
+        .ok_or_else(|| Error::field("username", "This field is required."))?;
     let hash = match input.password.clone().flatten() {
         Some(p) => Some(auth::hash_password(reg, &p)?),
         None => None,
@@ -158,7 +161,11 @@ pub fn check_if_match(if_match: Option<&str>, current: &str) -> Result<()> {
     match if_match {
         None => Ok(()),
         Some(h) => {
-            let matches = h.split(',').map(str::trim).any(|t| t == "*" || t == current || t.trim_start_matches("W/") == current.trim_start_matches("W/"));
+            let matches = h.split(',').map(str::trim).any(|t| {
+                t == "*"
+                    || t == current
+                    || t.trim_start_matches("W/") == current.trim_start_matches("W/")
+            });
             if matches {
                 Ok(())
             } else {
@@ -168,7 +175,13 @@ pub fn check_if_match(if_match: Option<&str>, current: &str) -> Result<()> {
     }
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: UserInput, if_match: Option<&str>) -> Result<User> {
+pub fn update(
+    reg: &Registry,
+    ctx: &Ctx,
+    id: &str,
+    input: UserInput,
+    if_match: Option<&str>,
+) -> Result<User> {
     let me = ctx.user()?.clone();
     if !me.is_staff {
         let mut errors = crate::error::Errors::default();
@@ -202,7 +215,13 @@ pub fn update(reg: &Registry, ctx: &Ctx, id: &str, input: UserInput, if_match: O
         record(
             tx,
             ctx,
-            Change { action: "update", object_type: "user", object_id: Some(&user.id), organization: None, changes },
+            Change {
+                action: "update",
+                object_type: "user",
+                object_id: Some(&user.id),
+                organization: None,
+                changes,
+            },
         )?;
         Ok(user)
     })

@@ -10,12 +10,36 @@ use rusqlite::{params, Connection, Row};
 const COLS: &str = "a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "action", sql: "a.action", kind: Kind::Text },
-    Field { name: "object_type", sql: "a.object_type", kind: Kind::Text },
-    Field { name: "object_id", sql: "a.object_id", kind: Kind::Text },
-    Field { name: "actor", sql: "a.actor", kind: Kind::Text },
-    Field { name: "organization", sql: "a.organization", kind: Kind::Text },
-    Field { name: "at", sql: "a.at", kind: Kind::Time },
+    Field {
+        name: "action",
+        sql: "a.action",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "object_type",
+        sql: "a.object_type",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "object_id",
+        sql: "a.object_id",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "actor",
+        sql: "a.actor",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "organization",
+        sql: "a.organization",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "at",
+        sql: "a.at",
+        kind: Kind::Time,
+    },
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Activity> {
@@ -76,6 +100,8 @@ pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result
 
 /// The time of the newest activity row of an organization.
 pub fn last_at(c: &Connection, organization: &str) -> Result<Option<String>> {
-    Ok(c.prepare_cached("SELECT max(at) FROM activity WHERE organization = ?")?
-        .query_row([organization], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT max(at) FROM activity WHERE organization = ?")?
+            .query_row([organization], |r| r.get(0))?,
+    )
 }

@@ -12,9 +12,21 @@ const COLS: &str = "c.seq, c.id, c.name, c.abbreviation, c.version, c.created, c
       JOIN users u ON u.seq = co.user WHERE co.customer = c.seq ORDER BY u.seq) u)";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "name", sql: "c.name", kind: Kind::FoldedText },
-    Field { name: "abbreviation", sql: "c.abbreviation", kind: Kind::FoldedText },
-    Field { name: "created", sql: "c.created", kind: Kind::Time },
+    Field {
+        name: "name",
+        sql: "c.name",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "abbreviation",
+        sql: "c.abbreviation",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "created",
+        sql: "c.created",
+        kind: Kind::Time,
+    },
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Customer> {
@@ -42,8 +54,10 @@ pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<Customer>> {
 }
 
 pub fn is_owner(c: &Connection, customer: i64, user: i64) -> Result<bool> {
-    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM customer_owners WHERE customer = ? AND user = ?)")?
-        .query_row([customer, user], |r| r.get(0))?)
+    Ok(c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM customer_owners WHERE customer = ? AND user = ?)",
+    )?
+    .query_row([customer, user], |r| r.get(0))?)
 }
 
 pub fn insert(c: &Connection, id: &str, name: &str, abbreviation: &str, at: &str) -> Result<i64> {
@@ -64,8 +78,10 @@ pub fn update(c: &Connection, seq: i64, name: &str, abbreviation: &str, at: &str
 
 /// Replaces the owner set with `owners` (user seqs).
 pub fn set_owners(c: &Connection, customer: i64, owners: &[i64]) -> Result<()> {
-    c.prepare_cached("DELETE FROM customer_owners WHERE customer = ?")?.execute([customer])?;
-    let mut ins = c.prepare_cached("INSERT OR IGNORE INTO customer_owners (customer, user) VALUES (?, ?)")?;
+    c.prepare_cached("DELETE FROM customer_owners WHERE customer = ?")?
+        .execute([customer])?;
+    let mut ins =
+        c.prepare_cached("INSERT OR IGNORE INTO customer_owners (customer, user) VALUES (?, ?)")?;
     for u in owners {
         ins.execute([customer, *u])?;
     }
@@ -73,12 +89,16 @@ pub fn set_owners(c: &Connection, customer: i64, owners: &[i64]) -> Result<()> {
 }
 
 pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM customers WHERE seq = ?")?.execute([seq])?;
+    c.prepare_cached("DELETE FROM customers WHERE seq = ?")?
+        .execute([seq])?;
     Ok(())
 }
 
 pub fn org_count(c: &Connection, seq: i64) -> Result<i64> {
-    Ok(c.prepare_cached("SELECT count(*) FROM organizations WHERE customer = ?")?.query_row([seq], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT count(*) FROM organizations WHERE customer = ?")?
+            .query_row([seq], |r| r.get(0))?,
+    )
 }
 
 /// Lists customers; `owned_by` restricts to the customers a non-staff user owns.
@@ -89,7 +109,11 @@ pub fn list(c: &Connection, owned_by: Option<i64>, q: &ListQuery) -> Result<Page
         params.push(Sql::Integer(me));
         filter.push_str(" AND c.seq IN (SELECT customer FROM customer_owners WHERE user = ?)");
     }
-    filter.push_str(&list::where_sql(q, "orgreg_fold(c.name || char(10) || c.abbreviation)", &mut params));
+    filter.push_str(&list::where_sql(
+        q,
+        "orgreg_fold(c.name || char(10) || c.abbreviation)",
+        &mut params,
+    ));
     let count: i64 = c
         .prepare_cached(&format!("SELECT count(*) FROM customers c{filter}"))?
         .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;

@@ -47,9 +47,21 @@ const FROM: &str = " FROM invitations i JOIN organizations o ON o.seq = i.organi
     LEFT JOIN users ib ON ib.seq = i.invited_by LEFT JOIN users ab ON ab.seq = i.accepted_by";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "email", sql: "i.email_key", kind: Kind::FoldedText },
-    Field { name: "role", sql: "i.role", kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]) },
-    Field { name: "created", sql: "i.created", kind: Kind::Time },
+    Field {
+        name: "email",
+        sql: "i.email_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "role",
+        sql: "i.role",
+        kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
+    },
+    Field {
+        name: "created",
+        sql: "i.created",
+        kind: Kind::Time,
+    },
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Invitation> {
@@ -86,11 +98,19 @@ pub fn by_hash(c: &Connection, hash: &[u8]) -> Result<Option<Invitation>> {
 }
 
 /// An open, unexpired invitation of `org` for this email, if any.
-pub fn open_for_email(c: &Connection, org: i64, email: &str, now: &str) -> Result<Option<Invitation>> {
+pub fn open_for_email(
+    c: &Connection,
+    org: i64,
+    email: &str,
+    now: &str,
+) -> Result<Option<Invitation>> {
     let sql = format!(
         "SELECT {COLS}{FROM} WHERE i.organization = ? AND i.email_key = ? AND i.status = 'open' AND i.expires > ?"
     );
-    optional(c.prepare_cached(&sql)?.query_row(params![org, crate::model::fold(email), now], row))
+    optional(
+        c.prepare_cached(&sql)?
+            .query_row(params![org, crate::model::fold(email), now], row),
+    )
 }
 
 pub struct NewInvitation<'a> {
@@ -132,7 +152,8 @@ pub fn insert(c: &Connection, n: &NewInvitation) -> Result<Invitation> {
 }
 
 pub fn set_delivery(c: &Connection, seq: i64, status: &str) -> Result<()> {
-    c.prepare_cached("UPDATE invitations SET delivery_status = ? WHERE seq = ?")?.execute(params![status, seq])?;
+    c.prepare_cached("UPDATE invitations SET delivery_status = ? WHERE seq = ?")?
+        .execute(params![status, seq])?;
     Ok(())
 }
 
@@ -177,7 +198,13 @@ pub fn open_count(c: &Connection, org: i64, now: &str) -> Result<i64> {
 }
 
 /// Lists an organization's invitations; `status` filters by the effective status.
-pub fn list(c: &Connection, org: i64, status: Option<&str>, now: &str, q: &ListQuery) -> Result<Page<Invitation>> {
+pub fn list(
+    c: &Connection,
+    org: i64,
+    status: Option<&str>,
+    now: &str,
+    q: &ListQuery,
+) -> Result<Page<Invitation>> {
     let mut params: Vec<Sql> = vec![Sql::Integer(org)];
     let mut filter = String::from(" WHERE i.organization = ?");
     match status {

@@ -13,12 +13,36 @@ const FROM: &str = " FROM memberships m JOIN organizations o ON o.seq = m.organi
     JOIN users u ON u.seq = m.user LEFT JOIN users ab ON ab.seq = m.approved_by";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "role", sql: "m.role", kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]) },
-    Field { name: "status", sql: "m.status", kind: Kind::Enum(&["pending", "approved", "rejected"]) },
-    Field { name: "is_active", sql: "m.is_active", kind: Kind::Bool },
-    Field { name: "user", sql: "m.user", kind: Kind::Ref("SELECT seq FROM users WHERE id = ?") },
-    Field { name: "username", sql: "u.username_key", kind: Kind::FoldedText },
-    Field { name: "created", sql: "m.created", kind: Kind::Time },
+    Field {
+        name: "role",
+        sql: "m.role",
+        kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
+    },
+    Field {
+        name: "status",
+        sql: "m.status",
+        kind: Kind::Enum(&["pending", "approved", "rejected"]),
+    },
+    Field {
+        name: "is_active",
+        sql: "m.is_active",
+        kind: Kind::Bool,
+    },
+    Field {
+        name: "user",
+        sql: "m.user",
+        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
+    },
+    Field {
+        name: "username",
+        sql: "u.username_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "created",
+        sql: "m.created",
+        kind: Kind::Time,
+    },
 ];
 
 /// The role column ordered by rank (owner first when ascending).
@@ -85,7 +109,12 @@ pub fn insert(c: &Connection, m: &NewMember) -> Result<Membership> {
 }
 
 /// Writes role, status, is_active and approval of an existing membership.
-pub fn update(c: &Connection, m: &Membership, approved_by: Option<i64>, at: &str) -> Result<Membership> {
+pub fn update(
+    c: &Connection,
+    m: &Membership,
+    approved_by: Option<i64>,
+    at: &str,
+) -> Result<Membership> {
     c.prepare_cached(
         "UPDATE memberships SET role = ?, status = ?, is_active = ?, \
          approved_by = coalesce(?, approved_by), approved_at = ?, version = version + 1, modified = ? \
@@ -104,7 +133,8 @@ pub fn update(c: &Connection, m: &Membership, approved_by: Option<i64>, at: &str
 }
 
 pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM memberships WHERE seq = ?")?.execute([seq])?;
+    c.prepare_cached("DELETE FROM memberships WHERE seq = ?")?
+        .execute([seq])?;
     Ok(())
 }
 

@@ -69,7 +69,11 @@ pub fn describe(conn: &Connection) -> Result<Vec<String>> {
          WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     for row in rows {
         let (ty, name, sql) = row?;
@@ -112,7 +116,12 @@ mod tests {
         let mut stepped = mem();
         migrate_to(&mut stepped, STEPS.len()).unwrap();
         assert_eq!(describe(&fresh).unwrap(), describe(&stepped).unwrap());
-        assert_eq!(fresh.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), latest());
+        assert_eq!(
+            fresh
+                .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+                .unwrap(),
+            latest()
+        );
     }
 
     #[test]
@@ -128,8 +137,16 @@ mod tests {
             )
             .unwrap();
             migrate(&mut old).unwrap();
-            assert_eq!(describe(&old).unwrap(), describe(&fresh).unwrap(), "from version {upto}");
-            let kept: String = old.query_row("SELECT username FROM users WHERE id = 'u1'", [], |r| r.get(0)).unwrap();
+            assert_eq!(
+                describe(&old).unwrap(),
+                describe(&fresh).unwrap(),
+                "from version {upto}"
+            );
+            let kept: String = old
+                .query_row("SELECT username FROM users WHERE id = 'u1'", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
             assert_eq!(kept, "Ada");
         }
     }
@@ -139,6 +156,9 @@ mod tests {
         let mut c = mem();
         c.execute_batch("PRAGMA user_version = 999").unwrap();
         let err = migrate(&mut c).unwrap_err();
-        assert!(err.to_string().contains("newer than this orgreg knows"), "{err}");
+        assert!(
+            err.to_string().contains("newer than this orgreg knows"),
+            "{err}"
+        );
     }
 }

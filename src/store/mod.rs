@@ -55,7 +55,12 @@ impl Store {
         let sync = if temporary { SyncMode::Normal } else { sync };
         let mut writer = open_connection(&path, sync, true)?;
         migrate::migrate(&mut writer)?;
-        Ok(Store { path, sync, temporary, writer: Mutex::new(writer) })
+        Ok(Store {
+            path,
+            sync,
+            temporary,
+            writer: Mutex::new(writer),
+        })
     }
 
     pub fn path(&self) -> &std::path::Path {
@@ -111,9 +116,8 @@ pub fn open_connection(path: &std::path::Path, sync: SyncMode, create: bool) -> 
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
     }
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| {
-        Error::Internal(format!("cannot open database {}: {e}", path.display()))
-    })?;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| Error::Internal(format!("cannot open database {}: {e}", path.display())))?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -145,7 +149,10 @@ pub fn unique_violation(e: rusqlite::Error, map: &[(&str, &str)]) -> Error {
         if f.code == rusqlite::ErrorCode::ConstraintViolation && msg.contains("UNIQUE") {
             for (column, field) in map {
                 if msg.contains(column) {
-                    return Error::conflict(field, format!("A record with this {field} already exists."));
+                    return Error::conflict(
+                        field,
+                        format!("A record with this {field} already exists."),
+                    );
                 }
             }
             return Error::state("A record with these values already exists.");

@@ -24,21 +24,62 @@ const FROM: &str = " FROM organizations o \
     LEFT JOIN users mb ON mb.seq = o.modified_by";
 
 /// Visibility for a non-staff user `?`: active approved member, or customer owner.
-const VISIBLE: &str = " AND (o.seq IN (SELECT m.organization FROM memberships m WHERE m.user = ?1v \
+const VISIBLE: &str =
+    " AND (o.seq IN (SELECT m.organization FROM memberships m WHERE m.user = ?1v \
       AND m.status = 'approved' AND m.is_active = 1) \
     OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?1v))";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "name", sql: "o.name_key", kind: Kind::FoldedText },
-    Field { name: "native_name", sql: "o.native_name_key", kind: Kind::FoldedText },
-    Field { name: "abbreviation", sql: "o.abbreviation_key", kind: Kind::FoldedText },
-    Field { name: "description", sql: "o.description", kind: Kind::Text },
-    Field { name: "customer", sql: "o.customer", kind: Kind::Ref("SELECT seq FROM customers WHERE id = ?") },
-    Field { name: "owner", sql: "o.owner", kind: Kind::Ref("SELECT seq FROM users WHERE id = ?") },
-    Field { name: "currency_code", sql: "o.currency_code", kind: Kind::Text },
-    Field { name: "created", sql: "o.created", kind: Kind::Time },
-    Field { name: "modified", sql: "o.modified", kind: Kind::Time },
-    Field { name: "id", sql: "o.seq", kind: Kind::Int },
+    Field {
+        name: "name",
+        sql: "o.name_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "native_name",
+        sql: "o.native_name_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "abbreviation",
+        sql: "o.abbreviation_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "description",
+        sql: "o.description",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "customer",
+        sql: "o.customer",
+        kind: Kind::Ref("SELECT seq FROM customers WHERE id = ?"),
+    },
+    Field {
+        name: "owner",
+        sql: "o.owner",
+        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
+    },
+    Field {
+        name: "currency_code",
+        sql: "o.currency_code",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "created",
+        sql: "o.created",
+        kind: Kind::Time,
+    },
+    Field {
+        name: "modified",
+        sql: "o.modified",
+        kind: Kind::Time,
+    },
+    Field {
+        name: "id",
+        sql: "o.seq",
+        kind: Kind::Int,
+    },
 ];
 
 fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
@@ -141,8 +182,10 @@ impl OrgRow {
     }
 }
 
-const UNIQUE: &[(&str, &str)] =
-    &[("organizations.name_key", "name"), ("organizations.abbreviation_key", "abbreviation")];
+const UNIQUE: &[(&str, &str)] = &[
+    ("organizations.name_key", "name"),
+    ("organizations.abbreviation_key", "abbreviation"),
+];
 
 pub fn insert(c: &Connection, o: &OrgRow) -> Result<Org> {
     c.prepare_cached(
@@ -208,13 +251,17 @@ pub fn update(c: &Connection, seq: i64, o: &OrgRow) -> Result<Org> {
 
 /// Deletes the organization; memberships and invitations go with it (ON DELETE CASCADE).
 pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM organizations WHERE seq = ?")?.execute([seq])?;
+    c.prepare_cached("DELETE FROM organizations WHERE seq = ?")?
+        .execute([seq])?;
     Ok(())
 }
 
 /// How many organizations name `user` as owner.
 pub fn owned_count(c: &Connection, user: i64) -> Result<i64> {
-    Ok(c.prepare_cached("SELECT count(*) FROM organizations WHERE owner = ?")?.query_row([user], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT count(*) FROM organizations WHERE owner = ?")?
+            .query_row([user], |r| r.get(0))?,
+    )
 }
 
 /// Whether `user` may see `org` without being staff: an active approved member or an
@@ -264,4 +311,3 @@ pub fn repoint_owner(c: &Connection, org: i64) -> Result<()> {
     .execute([org])?;
     Ok(())
 }
-

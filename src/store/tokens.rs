@@ -37,7 +37,9 @@ pub fn insert(c: &Connection, t: &NewToken) -> Result<Token> {
         "INSERT INTO tokens (id, user, kind, name, prefix, hash, expires, revoked, created) \
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)",
     )?
-    .execute(params![t.id, t.user, t.kind, t.name, t.prefix, t.hash, t.expires, t.at])?;
+    .execute(params![
+        t.id, t.user, t.kind, t.name, t.prefix, t.hash, t.expires, t.at
+    ])?;
     Ok(by_id(c, t.user, t.id)?.expect("row just inserted"))
 }
 
@@ -47,20 +49,35 @@ pub fn by_id(c: &Connection, user: i64, id: &str) -> Result<Option<Token>> {
     optional(c.prepare_cached(&sql)?.query_row(params![user, id], row))
 }
 
-/// The live token with this digest: (user seq, token id, kind, last_used). Expired and
-/// revoked tokens are not found.
-pub fn lookup(c: &Connection, hash: &[u8], now: &str) -> Result<Option<(i64, String, String, Option<String>)>> {
+/// A live token found by its digest.
+pub struct LiveToken {
+    pub user: i64,
+    pub id: String,
+    pub kind: String,
+    pub last_used: Option<String>,
+}
+
+/// The live token with this digest. Expired and revoked tokens are not found.
+pub fn lookup(c: &Connection, hash: &[u8], now: &str) -> Result<Option<LiveToken>> {
     optional(
         c.prepare_cached(
             "SELECT user, id, kind, last_used FROM tokens WHERE hash = ? AND revoked = 0 \
              AND (expires IS NULL OR expires > ?)",
         )?
-        .query_row(params![hash, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))),
+        .query_row(params![hash, now], |r| {
+            Ok(LiveToken {
+                user: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                last_used: r.get(3)?,
+            })
+        }),
     )
 }
 
 pub fn touch(c: &Connection, id: &str, at: &str) -> Result<()> {
-    c.prepare_cached("UPDATE tokens SET last_used = ? WHERE id = ?")?.execute(params![at, id])?;
+    c.prepare_cached("UPDATE tokens SET last_used = ? WHERE id = ?")?
+        .execute(params![at, id])?;
     Ok(())
 }
 
@@ -73,14 +90,17 @@ pub fn revoke(c: &Connection, user: i64, id: &str) -> Result<bool> {
 
 /// Revokes every token of a user (used when a user is deactivated).
 pub fn revoke_all(c: &Connection, user: i64) -> Result<()> {
-    c.prepare_cached("UPDATE tokens SET revoked = 1 WHERE user = ?")?.execute([user])?;
+    c.prepare_cached("UPDATE tokens SET revoked = 1 WHERE user = ?")?
+        .execute([user])?;
     Ok(())
 }
 
 /// The user's API and login tokens (sessions of profiles are not listed), newest first.
 pub fn list(c: &Connection, user: i64, limit: i64, offset: i64) -> Result<Page<Token>> {
     let count: i64 = c
-        .prepare_cached("SELECT count(*) FROM tokens WHERE user = ? AND kind != 'session' AND revoked = 0")?
+        .prepare_cached(
+            "SELECT count(*) FROM tokens WHERE user = ? AND kind != 'session' AND revoked = 0",
+        )?
         .query_row([user], |r| r.get(0))?;
     let sql = format!(
         "SELECT {COLS} FROM tokens t WHERE t.user = ? AND t.kind != 'session' AND t.revoked = 0 \

@@ -13,15 +13,51 @@ const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name,
     u.is_service_account, u.password_hash IS NOT NULL, u.version, u.created, u.modified";
 
 pub const FIELDS: &[Field] = &[
-    Field { name: "username", sql: "u.username_key", kind: Kind::FoldedText },
-    Field { name: "email", sql: "u.email_key", kind: Kind::FoldedText },
-    Field { name: "is_active", sql: "u.is_active", kind: Kind::Bool },
-    Field { name: "is_staff", sql: "u.is_staff", kind: Kind::Bool },
-    Field { name: "is_service_account", sql: "u.is_service_account", kind: Kind::Bool },
-    Field { name: "first_name", sql: "u.first_name", kind: Kind::Text },
-    Field { name: "last_name", sql: "u.last_name", kind: Kind::Text },
-    Field { name: "created", sql: "u.created", kind: Kind::Time },
-    Field { name: "id", sql: "u.seq", kind: Kind::Int },
+    Field {
+        name: "username",
+        sql: "u.username_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "email",
+        sql: "u.email_key",
+        kind: Kind::FoldedText,
+    },
+    Field {
+        name: "is_active",
+        sql: "u.is_active",
+        kind: Kind::Bool,
+    },
+    Field {
+        name: "is_staff",
+        sql: "u.is_staff",
+        kind: Kind::Bool,
+    },
+    Field {
+        name: "is_service_account",
+        sql: "u.is_service_account",
+        kind: Kind::Bool,
+    },
+    Field {
+        name: "first_name",
+        sql: "u.first_name",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "last_name",
+        sql: "u.last_name",
+        kind: Kind::Text,
+    },
+    Field {
+        name: "created",
+        sql: "u.created",
+        kind: Kind::Time,
+    },
+    Field {
+        name: "id",
+        sql: "u.seq",
+        kind: Kind::Int,
+    },
 ];
 
 fn row(r: &Row) -> rusqlite::Result<User> {
@@ -68,28 +104,39 @@ pub fn by_email(c: &Connection, email: &str) -> Result<Option<User>> {
 }
 
 /// The user and their stored PHC hash, for password verification only.
-pub fn password_hash_by_username(c: &Connection, username: &str) -> Result<Option<(User, Option<String>)>> {
+pub fn password_hash_by_username(
+    c: &Connection,
+    username: &str,
+) -> Result<Option<(User, Option<String>)>> {
     let sql = format!("SELECT {COLS}, u.password_hash FROM users u WHERE u.username_key = ?");
-    optional(c.prepare_cached(&sql)?.query_row([fold(username)], |r| Ok((row(r)?, r.get(18)?))))
+    optional(
+        c.prepare_cached(&sql)?
+            .query_row([fold(username)], |r| Ok((row(r)?, r.get(18)?))),
+    )
 }
 
 pub fn user_ref(c: &Connection, seq: i64) -> Result<Option<UserRef>> {
     optional(
-        c.prepare_cached("SELECT seq, id, username, first_name, last_name FROM users WHERE seq = ?")?
-            .query_row([seq], |r| {
-                Ok(UserRef {
-                    seq: r.get(0)?,
-                    id: r.get(1)?,
-                    username: r.get(2)?,
-                    first_name: r.get(3)?,
-                    last_name: r.get(4)?,
-                })
-            }),
+        c.prepare_cached(
+            "SELECT seq, id, username, first_name, last_name FROM users WHERE seq = ?",
+        )?
+        .query_row([seq], |r| {
+            Ok(UserRef {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                username: r.get(2)?,
+                first_name: r.get(3)?,
+                last_name: r.get(4)?,
+            })
+        }),
     )
 }
 
 pub fn staff_exists(c: &Connection) -> Result<bool> {
-    Ok(c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE is_staff = 1)")?.query_row([], |r| r.get(0))?)
+    Ok(
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE is_staff = 1)")?
+            .query_row([], |r| r.get(0))?,
+    )
 }
 
 fn search_text(u: &User) -> String {
@@ -102,7 +149,10 @@ fn search_text(u: &User) -> String {
     ))
 }
 
-const UNIQUE: &[(&str, &str)] = &[("users.username_key", "username"), ("users.email_key", "email")];
+const UNIQUE: &[(&str, &str)] = &[
+    ("users.username_key", "username"),
+    ("users.email_key", "email"),
+];
 
 /// Inserts `u` (its `seq` is ignored) with an optional password hash; returns the stored row.
 pub fn insert(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<User> {
@@ -172,7 +222,8 @@ pub fn update(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<U
 }
 
 pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM users WHERE seq = ?")?.execute([seq])?;
+    c.prepare_cached("DELETE FROM users WHERE seq = ?")?
+        .execute([seq])?;
     Ok(())
 }
 

@@ -15,7 +15,10 @@ pub fn login(reg: &Registry, c: &Connection, ctx: &Ctx, req: &Req) -> Result<Res
     b.finish()?;
     let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
     let (secret, token, user) = auth::login(reg, c, ctx, &username, &password)?;
-    Ok(Resp::json(201, &json!({"token": secret, "expires": token.expires, "user": user_json(&user)})))
+    Ok(Resp::json(
+        201,
+        &json!({"token": secret, "expires": token.expires, "user": user_json(&user)}),
+    ))
 }
 
 pub fn me(c: &Connection, ctx: &Ctx) -> Result<Resp> {
@@ -31,7 +34,15 @@ pub fn me(c: &Connection, ctx: &Ctx) -> Result<Resp> {
 pub fn list_tokens(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let p = paging(req, 25, 200)?;
     let page = auth::list_tokens(c, ctx, p.size, p.offset())?;
-    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(token_json).collect())?))
+    Ok(Resp::json(
+        200,
+        &envelope(
+            req,
+            p,
+            page.count,
+            page.items.iter().map(token_json).collect(),
+        )?,
+    ))
 }
 
 pub fn create_token(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {

@@ -19,7 +19,12 @@ pub fn customer_json(c: &Customer) -> Value {
 }
 
 fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| *store::customers::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    let f = |n: &str| {
+        *store::customers::FIELDS
+            .iter()
+            .find(|f| f.name == n)
+            .expect("declared field")
+    };
     vec![("name", f("name")), ("created", f("created"))]
 }
 
@@ -41,9 +46,23 @@ fn parse(req: &Req, create: bool, full: bool) -> Result<CustomerInput> {
 
 pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, store::customers::FIELDS, &["name", "abbreviation"], &orders(), p)?;
+    let q = list_query(
+        req,
+        store::customers::FIELDS,
+        &["name", "abbreviation"],
+        &orders(),
+        p,
+    )?;
     let page = ops::list(c, ctx, &q)?;
-    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(customer_json).collect())?))
+    Ok(Resp::json(
+        200,
+        &envelope(
+            req,
+            p,
+            page.count,
+            page.items.iter().map(customer_json).collect(),
+        )?,
+    ))
 }
 
 pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
@@ -62,7 +81,13 @@ pub fn get(c: &Connection, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
 pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, id: &str, full: bool) -> Result<Resp> {
     ctx.user()?;
     let id = path_uuid(id)?;
-    let cu = ops::update(reg, ctx, &id, parse(req, false, full)?, req.header("if-match"))?;
+    let cu = ops::update(
+        reg,
+        ctx,
+        &id,
+        parse(req, false, full)?,
+        req.header("if-match"),
+    )?;
     Ok(Resp::json(200, &customer_json(&cu)).with("ETag", ops::etag(&cu)))
 }
 

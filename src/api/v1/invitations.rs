@@ -26,7 +26,10 @@ pub fn invitation_json(i: &Invitation) -> Value {
 pub fn parse_invite(b: &mut Body) -> InviteInput {
     let email = b.string("email", 3, 254, true).unwrap_or_default();
     if !email.is_empty() {
-        let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.')) && !email.contains(char::is_whitespace);
+        let ok = email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+            && !email.contains(char::is_whitespace);
         if !ok {
             b.errors.add("email", "Enter a valid email address.");
         }
@@ -35,21 +38,39 @@ pub fn parse_invite(b: &mut Body) -> InviteInput {
         None => None,
         Some(Value::String(s)) if Role::parse(&s).is_some() => Role::parse(&s),
         Some(_) => {
-            b.errors.add("role", "Must be one of: owner, admin, contributor, accounting, viewer.");
+            b.errors.add(
+                "role",
+                "Must be one of: owner, admin, contributor, accounting, viewer.",
+            );
             None
         }
     };
     InviteInput {
         email,
         role,
-        first_name: b.string("first_name", 0, SHORT_MAX, false).unwrap_or_default(),
-        last_name: b.string("last_name", 0, SHORT_MAX, false).unwrap_or_default(),
-        preferred_language: b.string("preferred_language", 0, 35, false).unwrap_or_default(),
+        first_name: b
+            .string("first_name", 0, SHORT_MAX, false)
+            .unwrap_or_default(),
+        last_name: b
+            .string("last_name", 0, SHORT_MAX, false)
+            .unwrap_or_default(),
+        preferred_language: b
+            .string("preferred_language", 0, 35, false)
+            .unwrap_or_default(),
         expires: b.future_time("expires").flatten(),
     }
 }
 
-const READ_ONLY: &[&str] = &["id", "organization", "status", "delivery_status", "invited_by", "created", "modified", "token"];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "organization",
+    "status",
+    "delivery_status",
+    "invited_by",
+    "created",
+    "modified",
+    "token",
+];
 
 pub fn create(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
     ctx.user()?;
@@ -61,25 +82,55 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
     let mut body = invitation_json(&inv);
     body["token"] = json!(secret);
     Ok(Resp::json(201, &body)
-        .with("Location", format!("/v1/organizations/{}/invitations/{}", inv.organization, inv.id))
+        .with(
+            "Location",
+            format!(
+                "/v1/organizations/{}/invitations/{}",
+                inv.organization, inv.id
+            ),
+        )
         .with("ETag", ops::etag(&inv)))
 }
 
 fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| *store::invitations::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    let f = |n: &str| {
+        *store::invitations::FIELDS
+            .iter()
+            .find(|f| f.name == n)
+            .expect("declared field")
+    };
     vec![("email", f("email")), ("created", f("created"))]
 }
 
 pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, store::invitations::FIELDS, &["email", "role"], &orders(), p)?;
+    let q = list_query(
+        req,
+        store::invitations::FIELDS,
+        &["email", "role"],
+        &orders(),
+        p,
+    )?;
     let status = match req.q("status") {
         None => None,
         Some(s @ ("open" | "accepted" | "revoked" | "expired")) => Some(s),
-        Some(_) => return Err(Error::field("status", "Must be one of: open, accepted, revoked, expired.")),
+        Some(_) => {
+            return Err(Error::field(
+                "status",
+                "Must be one of: open, accepted, revoked, expired.",
+            ))
+        }
     };
     let page = ops::list(c, ctx, &OrgKey::parse(key), status, &q)?;
-    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(invitation_json).collect())?))
+    Ok(Resp::json(
+        200,
+        &envelope(
+            req,
+            p,
+            page.count,
+            page.items.iter().map(invitation_json).collect(),
+        )?,
+    ))
 }
 
 pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
@@ -96,7 +147,13 @@ pub fn revoke(reg: &Registry, ctx: &Ctx, key: &str, id: &str) -> Result<Resp> {
 pub fn resend(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
     ctx.user()?;
     Body::from_req(req)?.finish()?;
-    let (inv, secret) = ops::resend(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?, &req.base_url())?;
+    let (inv, secret) = ops::resend(
+        reg,
+        ctx,
+        &OrgKey::parse(key),
+        &path_uuid(id)?,
+        &req.base_url(),
+    )?;
     let mut body = invitation_json(&inv);
     body["token"] = json!(secret);
     Ok(Resp::json(200, &body).with("ETag", ops::etag(&inv)))
@@ -108,8 +165,13 @@ pub fn accept(reg: &Registry, ctx: &Ctx, req: &Req, token: &str) -> Result<Resp>
         let username = b.string("username", 1, SHORT_MAX, true);
         let password = b.string("password", 8, 4096, true);
         if let Some(u) = &username {
-            if u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-                b.errors.add("username", "Must not contain spaces, slashes or control characters.");
+            if u.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+            {
+                b.errors.add(
+                    "username",
+                    "Must not contain spaces, slashes or control characters.",
+                );
             }
         }
         match (username, password) {
@@ -121,7 +183,8 @@ pub fn accept(reg: &Registry, ctx: &Ctx, req: &Req, token: &str) -> Result<Resp>
     };
     b.finish()?;
     let a = ops::accept(reg, ctx, token, account)?;
-    let mut body = json!({"membership": membership_json(&a.membership), "user": user_json(&a.user)});
+    let mut body =
+        json!({"membership": membership_json(&a.membership), "user": user_json(&a.user)});
     if let Some((secret, expires)) = a.token {
         body["token"] = json!(secret);
         body["expires"] = json!(expires);

@@ -10,11 +10,30 @@ use crate::store::{self, list::Field};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
-const FILTERS: &[&str] = &["name", "native_name", "abbreviation", "customer", "owner", "currency_code"];
-const READ_ONLY: &[&str] = &["id", "member_count", "created", "modified", "created_by", "modified_by"];
+const FILTERS: &[&str] = &[
+    "name",
+    "native_name",
+    "abbreviation",
+    "customer",
+    "owner",
+    "currency_code",
+];
+const READ_ONLY: &[&str] = &[
+    "id",
+    "member_count",
+    "created",
+    "modified",
+    "created_by",
+    "modified_by",
+];
 
 fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| *store::orgs::FIELDS.iter().find(|f| f.name == n).expect("declared field");
+    let f = |n: &str| {
+        *store::orgs::FIELDS
+            .iter()
+            .find(|f| f.name == n)
+            .expect("declared field")
+    };
     vec![
         ("name", f("name")),
         ("native_name", f("native_name")),
@@ -41,12 +60,18 @@ pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
     };
     if let Some(Some(a)) = &i.abbreviation {
         if a.trim().is_empty() {
-            b.errors.add("abbreviation", "This field may not be blank; send null for none.");
+            b.errors.add(
+                "abbreviation",
+                "This field may not be blank; send null for none.",
+            );
         }
     }
     if let Some(Some(cc)) = &i.currency_code {
         if !(cc.len() == 3 && cc.bytes().all(|c| c.is_ascii_uppercase())) {
-            b.errors.add("currency_code", "Must be an ISO 4217 code: three upper-case letters.");
+            b.errors.add(
+                "currency_code",
+                "Must be an ISO 4217 code: three upper-case letters.",
+            );
         }
     }
     if let Some(Some(url)) = &i.logo_url {
@@ -70,7 +95,12 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let p = paging(req, 25, 200)?;
     let q = list_query(req, store::orgs::FIELDS, FILTERS, &orders(), p)?;
     let page = ops::list(c, ctx, &q)?;
-    let body = envelope(req, p, page.count, page.items.iter().map(org_json).collect())?;
+    let body = envelope(
+        req,
+        p,
+        page.count,
+        page.items.iter().map(org_json).collect(),
+    )?;
     Ok(Resp::json(200, &body))
 }
 
@@ -146,7 +176,9 @@ pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
 
 pub fn summary(c: &Connection, ctx: &Ctx, key: &str) -> Result<Resp> {
     let s = ops::summary(c, ctx, &OrgKey::parse(key))?;
-    let to_map = |v: &[(String, i64)]| -> Map<String, Value> { v.iter().map(|(k, n)| (k.clone(), json!(n))).collect() };
+    let to_map = |v: &[(String, i64)]| -> Map<String, Value> {
+        v.iter().map(|(k, n)| (k.clone(), json!(n))).collect()
+    };
     Ok(Resp::json(
         200,
         &json!({
@@ -170,6 +202,13 @@ pub fn activity(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp>
     let p = paging(req, 25, 200)?;
     let q = super::activity::query(req, p)?;
     let page = registry::activity::of_org(c, ctx, &OrgKey::parse(key), &q)?;
-    Ok(Resp::json(200, &envelope(req, p, page.count, page.items.iter().map(activity_json).collect())?))
+    Ok(Resp::json(
+        200,
+        &envelope(
+            req,
+            p,
+            page.count,
+            page.items.iter().map(activity_json).collect(),
+        )?,
+    ))
 }
-

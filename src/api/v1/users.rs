@@ -1,6 +1,6 @@
 //! `/v1/users`.
 
-use super::{path_uuid, user_json, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX, METADATA_MAX};
+use super::{path_uuid, user_json, METADATA_MAX, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX};
 use crate::api::{list_query, paging, with_etag, Body};
 use crate::error::Result;
 use crate::http::{Req, Resp};
@@ -9,11 +9,26 @@ use crate::registry::{Ctx, Registry};
 use crate::store::{self, list::Field};
 use rusqlite::Connection;
 
-const FILTERS: &[&str] = &["username", "email", "is_active", "is_staff", "is_service_account"];
+const FILTERS: &[&str] = &[
+    "username",
+    "email",
+    "is_active",
+    "is_staff",
+    "is_service_account",
+];
 
 fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| *store::users::FIELDS.iter().find(|f| f.name == n).expect("declared field");
-    vec![("username", f("username")), ("email", f("email")), ("created", f("created"))]
+    let f = |n: &str| {
+        *store::users::FIELDS
+            .iter()
+            .find(|f| f.name == n)
+            .expect("declared field")
+    };
+    vec![
+        ("username", f("username")),
+        ("email", f("email")),
+        ("created", f("created")),
+    ]
 }
 
 const READ_ONLY: &[&str] = &["id", "created", "modified", "has_password"];
@@ -38,12 +53,20 @@ pub fn parse(req: &Req, create: bool, full: bool) -> Result<UserInput> {
         password: b.nullable_string("password", TEXT_MAX),
     };
     if let Some(name) = &i.username {
-        if name.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/') {
-            b.errors.add("username", "Must not contain spaces, slashes or control characters.");
+        if name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        {
+            b.errors.add(
+                "username",
+                "Must not contain spaces, slashes or control characters.",
+            );
         }
     }
     if let Some(Some(email)) = &i.email {
-        let ok = email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace));
+        let ok = email.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
+        });
         if !ok {
             b.errors.add("email", "Enter a valid email address.");
         }
@@ -55,7 +78,8 @@ pub fn parse(req: &Req, create: bool, full: bool) -> Result<UserInput> {
     }
     if let Some(Some(p)) = &i.password {
         if p.chars().count() < 8 {
-            b.errors.add("password", "Ensure this field has at least 8 characters.");
+            b.errors
+                .add("password", "Ensure this field has at least 8 characters.");
         }
     }
     b.finish()?;
@@ -76,7 +100,12 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let p = paging(req, 25, 200)?;
     let q = list_query(req, store::users::FIELDS, FILTERS, &orders(), p)?;
     let page = ops::list(c, ctx, &q)?;
-    let body = crate::api::envelope(req, p, page.count, page.items.iter().map(user_json).collect())?;
+    let body = crate::api::envelope(
+        req,
+        p,
+        page.count,
+        page.items.iter().map(user_json).collect(),
+    )?;
     Ok(Resp::json(200, &body))
 }
 
@@ -84,7 +113,9 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
     ctx.user()?;
     let input = parse(req, true, false)?;
     let u = ops::create(reg, ctx, input)?;
-    Ok(Resp::json(201, &user_json(&u)).with("Location", format!("/v1/users/{}", u.id)).with("ETag", ops::etag(&u)))
+    Ok(Resp::json(201, &user_json(&u))
+        .with("Location", format!("/v1/users/{}", u.id))
+        .with("ETag", ops::etag(&u)))
 }
 
 pub fn get(c: &Connection, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
