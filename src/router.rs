@@ -129,6 +129,54 @@ fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -
         _ => {}
     }
     let ctx = api::context(app, conn, req)?;
+    // A keyed POST by an authenticated caller runs once; retries replay its answer.
+    if let (Some(key), Some(user), "POST") =
+        (req.header("idempotency-key"), ctx.actor.as_ref(), method)
+    {
+        use crate::registry::idempotency::{self, Begin};
+        let hash = idempotency::request_hash(method, &req.path, &req.body);
+        return match idempotency::begin(reg, conn, user.seq, key, &hash)? {
+            Begin::Replay(s) => Ok(replayed(s)),
+            Begin::Run(_guard) => {
+                let resp = route_native(app, conn, req, &ctx, route, method)?;
+                let headers = serde_json::to_string(&resp.headers).unwrap_or_else(|_| "[]".into());
+                let stored = idempotency::Stored {
+                    request_hash: hash,
+                    status: resp.status,
+                    headers,
+                    body: resp.body.clone(),
+                };
+                idempotency::finish(reg, user.seq, key, stored)?;
+                Ok(resp)
+            }
+        };
+    }
+    route_native(app, conn, req, &ctx, route, method)
+}
+
+/// A stored first answer, marked as a replay.
+fn replayed(s: crate::registry::idempotency::Stored) -> Resp {
+    let headers: Vec<(String, String)> = serde_json::from_str(&s.headers).unwrap_or_default();
+    let mut r = Resp {
+        status: s.status,
+        headers,
+        body: s.body,
+    };
+    r.headers
+        .push(("Idempotent-Replayed".into(), "true".into()));
+    r
+}
+
+fn route_native(
+    app: &App,
+    conn: &Connection,
+    req: &Req,
+    ctx: &crate::registry::Ctx,
+    route: Route,
+    method: &str,
+) -> Result<Resp> {
+    let reg = &app.registry;
+    let ctx = ctx.clone();
     match (route, method) {
         (Route::Login, _) => v1::auth::login(reg, conn, &ctx, req),
         (Route::Me, _) => v1::auth::me(conn, &ctx),

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod auth;
 pub mod customers;
+pub mod idempotency;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
@@ -31,6 +32,7 @@ pub struct Registry {
     pub rules: Rules,
     pub auth: auth::AuthState,
     pub delivery: Box<dyn invitations::Delivery>,
+    pub idempotency: idempotency::InFlight,
 }
 
 /// Who is asking, and for which request.
@@ -60,6 +62,7 @@ impl Registry {
             rules,
             auth: auth::AuthState::default(),
             delivery: Box::new(invitations::LogDelivery),
+            idempotency: Default::default(),
         }
     }
 

@@ -8,6 +8,7 @@
 
 pub mod activity;
 pub mod customers;
+pub mod idempotency;
 pub mod invitations;
 pub mod list;
 pub mod members;
