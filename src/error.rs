@@ -20,6 +20,8 @@ pub enum Error {
     Forbidden(String),
     /// 404: absent, or invisible to this caller.
     NotFound,
+    /// 404: a page number past the end or unusable.
+    InvalidPage,
     /// 405 with the methods the route allows.
     MethodNotAllowed(String),
     /// 409: uniqueness (with the field that collided) or state conflict.
@@ -55,7 +57,7 @@ impl Error {
             Error::Invalid(_) | Error::BadRequest(_) => 400,
             Error::Unauthenticated(_) => 401,
             Error::Forbidden(_) => 403,
-            Error::NotFound => 404,
+            Error::NotFound | Error::InvalidPage => 404,
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict { .. } => 409,
             Error::Gone(_) => 410,
@@ -123,6 +125,7 @@ impl Error {
             | Error::Unprocessable(m) => m.clone(),
             Error::Conflict { message, .. } => message.clone(),
             Error::NotFound => "Not found.".into(),
+            Error::InvalidPage => "Invalid page.".into(),
             Error::MethodNotAllowed(_) => "Method not allowed on this resource.".into(),
             Error::PreconditionFailed => "If-Match does not match the current version.".into(),
             Error::PayloadTooLarge(limit) => format!("Request body is larger than {limit} bytes."),

@@ -94,6 +94,9 @@ pub fn allow_header(methods: &[&str]) -> String {
 pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Resp {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let Some((route, methods)) = resolve(app, &segs) else {
+        if let Some(r) = api::profiles::dispatch(app, conn, req) {
+            return r;
+        }
         return problem(&Error::NotFound, &req.request_id);
     };
     let allow = allow_header(methods);

@@ -4,6 +4,7 @@
 //! paging and list-query parsing.
 
 pub mod openapi;
+pub mod profiles;
 pub mod service;
 pub mod v1;
 
@@ -306,7 +307,7 @@ pub fn page_link(req: &Req, page: i64) -> String {
 /// The native page envelope. A page past the end is 404 (as DRF and AWX answer).
 pub fn envelope(req: &Req, p: Paging, count: i64, results: Vec<Value>) -> Result<Value> {
     if p.page > 1 && p.offset() >= count {
-        return Err(Error::NotFound);
+        return Err(Error::InvalidPage);
     }
     let next = (p.offset() + p.size < count).then(|| page_link(req, p.page + 1));
     let previous = (p.page > 1).then(|| page_link(req, p.page - 1));

@@ -73,6 +73,18 @@ pub fn list(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Pa
     store::members::list(c, org.seq, q)
 }
 
+/// A page of memberships with each member's user record (profiles render users).
+pub fn list_with_users(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Page<(Membership, User)>> {
+    let page = list(c, ctx, key, q)?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for m in page.items {
+        if let Some(u) = store::users::by_seq(c, m.user_seq)? {
+            items.push((m, u));
+        }
+    }
+    Ok(Page { count: page.count, items })
+}
+
 pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, who: &Who) -> Result<Membership> {
     if let Who::Me = who {
         return load_for_self(c, ctx, key).map(|(_, _, m)| m);

@@ -84,6 +84,21 @@ pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
     store::orgs::list(c, (!me.is_staff).then_some(me.seq), q)
 }
 
+/// Every organization, for surfaces where any authenticated user reads all of them
+/// (Waldur).
+pub fn list_all(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
+    ctx.user()?;
+    store::orgs::list(c, None, q)
+}
+
+/// Any organization by key, for surfaces where every authenticated user may read all.
+pub fn get_any(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
+    let me = ctx.user()?;
+    let org = find(c, key)?.ok_or(Error::NotFound)?;
+    let access = OrgAccess::of(c, me, &org)?;
+    Ok((org, access))
+}
+
 pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Org> {
     load(c, ctx, key).map(|(o, _)| o)
 }
@@ -331,9 +346,14 @@ pub fn update(
 }
 
 pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&str>) -> Result<()> {
+    delete_as(reg, ctx, key, if_match, OrgAction::Delete)
+}
+
+/// Delete under a surface's own delete rule (`Delete`, or `AdminDelete` for AWX).
+pub fn delete_as(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&str>, action: OrgAction) -> Result<()> {
     reg.store.write(|tx| {
         let (old, access) = load(tx, ctx, key)?;
-        access.require(OrgAction::Delete)?;
+        access.require(action)?;
         check_if_match(if_match, &etag(&old))?;
         store::orgs::delete(tx, old.seq)?;
         record(

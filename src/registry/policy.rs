@@ -27,6 +27,8 @@ pub enum OrgAction {
     /// Change `owner` (transfer ownership).
     TransferOwner,
     Delete,
+    /// Delete where the surface lets organization admins delete (AWX).
+    AdminDelete,
     ReadSummary,
     ReadActivity,
     ListMembers,
@@ -88,6 +90,7 @@ impl OrgAccess {
                 at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
             }
             OrgAction::TransferOwner | OrgAction::Delete => role == Some(Role::Owner),
+            OrgAction::AdminDelete => at_least(Role::Admin),
             OrgAction::ReadSummary => {
                 at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
             }

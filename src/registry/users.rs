@@ -60,6 +60,17 @@ pub fn get(c: &Connection, ctx: &Ctx, id: &str) -> Result<User> {
     }
 }
 
+/// A user the caller may see, by integer id (profiles with integer ids).
+pub fn get_by_seq(c: &Connection, ctx: &Ctx, seq: i64) -> Result<User> {
+    let me = ctx.user()?;
+    let user = store::users::by_seq(c, seq)?.ok_or(Error::NotFound)?;
+    if policy::may_read_user(c, me, &user)? {
+        Ok(user)
+    } else {
+        Err(Error::NotFound)
+    }
+}
+
 pub fn me(c: &Connection, ctx: &Ctx) -> Result<(User, Vec<Membership>)> {
     let me = ctx.user()?;
     let user = store::users::by_seq(c, me.seq)?.ok_or(Error::NotFound)?;
