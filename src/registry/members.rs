@@ -73,8 +73,80 @@ pub fn list(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Pa
     store::members::list(c, org.seq, q)
 }
 
+/// Memberships across organizations: staff see all; others their own and those of
+/// organizations whose customer they own.
+pub fn list_all(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Membership>> {
+    let me = ctx.user()?;
+    store::members::list_all(c, (!me.is_staff).then_some(me.seq), q)
+}
+
+/// A membership by its id, with the caller's access to its organization. Whether the
+/// caller may see it is the surface's rule.
+pub fn by_id(c: &Connection, ctx: &Ctx, id: &str) -> Result<(Membership, OrgAccess)> {
+    let me = ctx.user()?;
+    let m = store::members::by_id(c, id)?.ok_or(Error::NotFound)?;
+    let org = store::orgs::by_seq(c, m.organization_seq)?.ok_or(Error::NotFound)?;
+    let access = OrgAccess::of(c, me, &org)?;
+    Ok((m, access))
+}
+
+/// Files a pending membership for `user` (the caller, or anyone when staff asks).
+/// `rule` sees the user's existing memberships inside the transaction and may refuse
+/// (a surface's own rule, e.g. Waldur's one organization per user).
+pub fn request_for(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    user_id: &str,
+    rule: impl FnOnce(&[Membership]) -> Result<()>,
+) -> Result<Membership> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let org = match key {
+            OrgKey::Id(id) => store::orgs::by_id(tx, id)?,
+            OrgKey::Name(n) => store::orgs::by_name(tx, n)?,
+            OrgKey::Seq(s) => store::orgs::by_seq(tx, *s)?,
+        }
+        .ok_or(Error::NotFound)?;
+        let user = store::users::by_id(tx, user_id)?.ok_or_else(|| Error::field("user", "Unknown user."))?;
+        if user.seq != me.seq && !me.is_staff {
+            return Err(Error::Forbidden("You may file requests for yourself only.".into()));
+        }
+        rule(&store::members::of_user(tx, user.seq)?)?;
+        let access = OrgAccess::of(tx, &user, &org)?;
+        access.require_join_request(&org)?;
+        if store::members::get(tx, org.seq, user.seq)?.is_some() {
+            return Err(Error::state("The user already has a membership or a pending request here."));
+        }
+        let now = model::now();
+        let m = store::members::insert(
+            tx,
+            &store::members::NewMember {
+                org: org.seq,
+                user: user.seq,
+                role: Role::Viewer,
+                status: MemberStatus::Pending,
+                is_active: true,
+                approved_by: None,
+                at: &now,
+            },
+        )?;
+        write_change(
+            tx,
+            ctx,
+            member_change("join_requested", &m, json!({"user": [null, m.user], "role": [null, "viewer"], "status": [null, "pending"]})),
+        )?;
+        Ok(m)
+    })
+}
+
 /// A page of memberships with each member's user record (profiles render users).
-pub fn list_with_users(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Page<(Membership, User)>> {
+pub fn list_with_users(
+    c: &Connection,
+    ctx: &Ctx,
+    key: &OrgKey,
+    q: &ListQuery,
+) -> Result<Page<(Membership, User)>> {
     let page = list(c, ctx, key, q)?;
     let mut items = Vec::with_capacity(page.items.len());
     for m in page.items {
@@ -82,7 +154,10 @@ pub fn list_with_users(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -
             items.push((m, u));
         }
     }
-    Ok(Page { count: page.count, items })
+    Ok(Page {
+        count: page.count,
+        items,
+    })
 }
 
 pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, who: &Who) -> Result<Membership> {
@@ -262,18 +337,42 @@ pub fn decide(
     who: &Who,
     approve: bool,
 ) -> Result<Membership> {
+    decide_from(reg, ctx, key, who, approve, &[MemberStatus::Pending])
+}
+
+/// Approve or reject a membership currently in one of `from` (surfaces differ: Waldur
+/// approves and rejects in any state). Rejecting an active owner keeps the last-owner rule.
+pub fn decide_from(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    who: &Who,
+    approve: bool,
+    from: &[MemberStatus],
+) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (org, access) = org_for_members(tx, ctx, key)?;
         access.require(OrgAction::Approve)?;
         let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
         let mut m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
-        if m.status != MemberStatus::Pending {
+        if !from.contains(&m.status)
+            || m.status
+                == if approve {
+                    MemberStatus::Approved
+                } else {
+                    MemberStatus::Rejected
+                }
+        {
             return Err(Error::state(format!(
                 "The membership is {}, not pending.",
                 m.status.as_str()
             )));
         }
+        if !approve {
+            guard_last_owner(tx, &m, false)?;
+        }
+        let before = m.status;
         if approve {
             access.require_grant(OrgAction::Approve, m.role)?;
         }
@@ -291,7 +390,7 @@ pub fn decide(
             member_change(
                 if approve { "approve" } else { "reject" },
                 &m,
-                json!({"status": ["pending", m.status.as_str()]}),
+                json!({"status": [before.as_str(), m.status.as_str()]}),
             ),
         )?;
         after_owner_change(tx, &org)?;

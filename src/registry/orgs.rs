@@ -350,7 +350,13 @@ pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&str>) -
 }
 
 /// Delete under a surface's own delete rule (`Delete`, or `AdminDelete` for AWX).
-pub fn delete_as(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&str>, action: OrgAction) -> Result<()> {
+pub fn delete_as(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    if_match: Option<&str>,
+    action: OrgAction,
+) -> Result<()> {
     reg.store.write(|tx| {
         let (old, access) = load(tx, ctx, key)?;
         access.require(action)?;

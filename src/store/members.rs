@@ -182,3 +182,63 @@ pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>>
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Page { count, items })
 }
+
+pub fn by_id(c: &Connection, id: &str) -> Result<Option<Membership>> {
+    let sql = format!("SELECT {COLS}{FROM} WHERE m.id = ?");
+    optional(c.prepare_cached(&sql)?.query_row([id], row))
+}
+
+/// Memberships across organizations. `visible_to` (a non-staff user) restricts to their
+/// own and those of organizations whose customer they own.
+pub fn list_all(
+    c: &Connection,
+    visible_to: Option<i64>,
+    q: &ListQuery,
+) -> Result<Page<Membership>> {
+    let mut params: Vec<Sql> = vec![];
+    let mut filter = String::from(" WHERE 1");
+    if let Some(me) = visible_to {
+        params.push(Sql::Integer(me));
+        params.push(Sql::Integer(me));
+        filter.push_str(
+            " AND (m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
+        );
+    }
+    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*){FROM}{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    let order = list::order_sql(q, "", "m.seq");
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
+    let items = c
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Page { count, items })
+}
+
+/// Fields of memberships listed across organizations.
+pub const GLOBAL_FIELDS: &[Field] = &[
+    Field {
+        name: "organization",
+        sql: "m.organization",
+        kind: Kind::Ref("SELECT seq FROM organizations WHERE id = ?"),
+    },
+    Field {
+        name: "user",
+        sql: "m.user",
+        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
+    },
+    Field {
+        name: "status",
+        sql: "m.status",
+        kind: Kind::Enum(&["pending", "approved", "rejected"]),
+    },
+    Field {
+        name: "is_approved",
+        sql: "(m.status = 'approved')",
+        kind: Kind::Bool,
+    },
+];

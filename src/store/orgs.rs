@@ -313,5 +313,8 @@ pub fn repoint_owner(c: &Connection, org: i64) -> Result<()> {
 }
 
 /// Name and description together, for surfaces whose search covers exactly those (AWX).
-pub const NAME_AND_DESCRIPTION: Field =
-    Field { name: "name_or_description", sql: "(o.name || char(10) || o.description)", kind: Kind::Text };
+pub const NAME_AND_DESCRIPTION: Field = Field {
+    name: "name_or_description",
+    sql: "(o.name || char(10) || o.description)",
+    kind: Kind::Text,
+};

@@ -25,7 +25,18 @@ use serde_json::{json, Map, Value};
 use std::time::Instant;
 
 const SESSION_TTL_MS: i64 = 1800 * 1000;
-const RESERVED: &[&str] = &["page", "page_size", "format", "order", "order_by", "search", "type", "count_disabled", "no_truncate", "limit"];
+const RESERVED: &[&str] = &[
+    "page",
+    "page_size",
+    "format",
+    "order",
+    "order_by",
+    "search",
+    "type",
+    "count_disabled",
+    "no_truncate",
+    "limit",
+];
 
 pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Option<Resp> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
@@ -44,7 +55,10 @@ pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Option<Resp> {
     if resp.header("Allow").is_none() {
         resp.headers.push(("Allow".into(), allow.to_string()));
     }
-    resp.headers.push(("X-API-Time".into(), format!("{:.3}s", started.elapsed().as_secs_f64())));
+    resp.headers.push((
+        "X-API-Time".into(),
+        format!("{:.3}s", started.elapsed().as_secs_f64()),
+    ));
     resp.headers.push(("Vary".into(), "Accept".into()));
     Some(resp)
 }
@@ -57,7 +71,11 @@ const READ: &str = "GET, HEAD, OPTIONS";
 const POST_ONLY: &str = "POST, OPTIONS";
 
 fn method_ok(req: &Req, allow: &str) -> Result<()> {
-    let m = if req.method == "HEAD" { "GET" } else { req.method.as_str() };
+    let m = if req.method == "HEAD" {
+        "GET"
+    } else {
+        req.method.as_str()
+    };
     if allow.split(", ").any(|a| a == m) {
         Ok(())
     } else {
@@ -72,20 +90,40 @@ fn route(app: &App, conn: &Connection, req: &Req, segs: &[&str]) -> Option<Route
     };
     Some(match (version, segs) {
         (None, []) => (READ, guard(req, READ, || Ok(Resp::json(200, &api_root())))),
-        (None, ["login"]) => ("GET, POST, HEAD, OPTIONS", guard(req, "GET, POST, HEAD, OPTIONS", || login(app, conn, req))),
-        (Some(v), [_]) => (READ, guard(req, READ, || Ok(Resp::json(200, &version_root(v))))),
+        (None, ["login"]) => (
+            "GET, POST, HEAD, OPTIONS",
+            guard(req, "GET, POST, HEAD, OPTIONS", || login(app, conn, req)),
+        ),
+        (Some(v), [_]) => (
+            READ,
+            guard(req, READ, || Ok(Resp::json(200, &version_root(v)))),
+        ),
         (Some(v), [_, "ping"]) => (READ, guard(req, READ, || Ok(Resp::json(200, &ping(v))))),
         (Some(_), [_, "config"]) => (READ, guard(req, READ, || config(app, conn, req))),
         (Some(v), [_, "me"]) => (READ, guard(req, READ, || me(app, conn, req, v))),
         (Some(v), [_, "users"]) => (READ, guard(req, READ, || users_list(app, conn, req, v))),
-        (Some(v), [_, "users", id]) => (READ, guard(req, READ, || user_detail(app, conn, req, v, id))),
-        (Some(_), [_, "users", name, "personal_tokens"]) => (POST_ONLY, guard(req, POST_ONLY, || personal_token(app, conn, req, name))),
+        (Some(v), [_, "users", id]) => (
+            READ,
+            guard(req, READ, || user_detail(app, conn, req, v, id)),
+        ),
+        (Some(_), [_, "users", name, "personal_tokens"]) => (
+            POST_ONLY,
+            guard(req, POST_ONLY, || personal_token(app, conn, req, name)),
+        ),
         (Some(v), [_, "organizations"]) => (LIST, guard(req, LIST, || orgs(app, conn, req, v))),
-        (Some(v), [_, "organizations", id]) => (DETAIL, guard(req, DETAIL, || org(app, conn, req, v, id))),
-        (Some(v), [_, "organizations", id, sub @ ("users" | "admins")]) => {
-            (LIST, guard(req, LIST, || org_members(app, conn, req, v, id, sub == &"admins")))
+        (Some(v), [_, "organizations", id]) => {
+            (DETAIL, guard(req, DETAIL, || org(app, conn, req, v, id)))
         }
-        (Some(v), [_, "organizations", id, "activity_stream"]) => (READ, guard(req, READ, || org_activity(app, conn, req, v, id))),
+        (Some(v), [_, "organizations", id, sub @ ("users" | "admins")]) => (
+            LIST,
+            guard(req, LIST, || {
+                org_members(app, conn, req, v, id, sub == &"admins")
+            }),
+        ),
+        (Some(v), [_, "organizations", id, "activity_stream"]) => (
+            READ,
+            guard(req, READ, || org_activity(app, conn, req, v, id)),
+        ),
         _ if version.is_some() || segs.is_empty() || segs[0] == "login" => {
             ("GET, HEAD, OPTIONS", Err(Error::NotFound))
         }
@@ -155,23 +193,50 @@ fn config(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
 /// cookie (a stored session, hashed like a token) and redirects to `next`.
 fn login(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
     if req.method != "POST" {
-        return Ok(Resp::json(200, &json!({"detail": "POST username and password (form-encoded) to log in."})));
+        return Ok(Resp::json(
+            200,
+            &json!({"detail": "POST username and password (form-encoded) to log in."}),
+        ));
     }
     let body = drf::body(req)?;
-    let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let (username, password) = (field("username"), field("password"));
     if username.is_empty() || password.is_empty() {
-        return Err(Error::Unauthenticated("Invalid username or password.".into()));
+        return Err(Error::Unauthenticated(
+            "Invalid username or password.".into(),
+        ));
     }
-    let anon = Ctx { actor: None, request_id: req.request_id.clone(), remote: req.remote.map(|a| a.ip()) };
+    let anon = Ctx {
+        actor: None,
+        request_id: req.request_id.clone(),
+        remote: req.remote.map(|a| a.ip()),
+    };
     let user = auth::password_user(&app.registry, conn, &username, &password, &anon)?;
-    let ctx = Ctx { actor: Some(user.clone()), ..anon };
+    let ctx = Ctx {
+        actor: Some(user.clone()),
+        ..anon
+    };
     let secret = auth::create_session(&app.registry, &ctx, &user, SESSION_TTL_MS)?;
     let next = field("next");
-    let next = if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\r', '\n']) { next } else { "/api/".into() };
+    let next = if next.starts_with('/') && !next.starts_with("//") && !next.contains(['\r', '\n']) {
+        next
+    } else {
+        "/api/".into()
+    };
     Ok(Resp::empty(302)
         .with("Location", next)
-        .with("Set-Cookie", format!("sessionid={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_TTL_MS / 1000))
+        .with(
+            "Set-Cookie",
+            format!(
+                "sessionid={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                SESSION_TTL_MS / 1000
+            ),
+        )
         .with("X-API-Session-Cookie-Name", "sessionid")
         .with("Content-Type", "text/html; charset=utf-8"))
 }
@@ -180,10 +245,18 @@ fn personal_token(app: &App, conn: &Connection, req: &Req, name: &str) -> Result
     let ctx = ctx(app, conn, req)?;
     let me = ctx.user()?;
     if me.username != name && me.id != name && me.seq.to_string() != name {
-        return Err(Error::Forbidden("Tokens are created for yourself only.".into()));
+        return Err(Error::Forbidden(
+            "Tokens are created for yourself only.".into(),
+        ));
     }
     let body = drf::body(req)?;
-    let description = body.get("description").and_then(Value::as_str).unwrap_or("").chars().take(150).collect::<String>();
+    let description = body
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .chars()
+        .take(150)
+        .collect::<String>();
     let (secret, token) = auth::create_token(&app.registry, &ctx, &description, None)?;
     Ok(Resp::json(
         201,
@@ -208,7 +281,10 @@ fn user_json(u: &User, v: &str) -> Value {
 fn me(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
     let (user, _) = registry::users::me(conn, &ctx)?;
-    Ok(Resp::json(200, &json!({"count": 1, "next": null, "previous": null, "results": [user_json(&user, v)]})))
+    Ok(Resp::json(
+        200,
+        &json!({"count": 1, "next": null, "previous": null, "results": [user_json(&user, v)]}),
+    ))
 }
 
 fn users_list(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
@@ -216,13 +292,32 @@ fn users_list(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> 
     let (page, size) = paging(req)?;
     let fields = store::users::FIELDS;
     let field = |n: &str| *fields.iter().find(|f| f.name == n).expect("declared field");
-    let mut q = lookups(req, &[("id", field("id")), ("username", field("username")), ("email", field("email")), ("first_name", field("first_name")), ("last_name", field("last_name"))])?;
-    q.order = order(req, &[("id", field("id")), ("username", field("username")), ("created", field("created"))])?;
+    let mut q = lookups(
+        req,
+        &[
+            ("id", field("id")),
+            ("username", field("username")),
+            ("email", field("email")),
+            ("first_name", field("first_name")),
+            ("last_name", field("last_name")),
+        ],
+    )?;
+    q.order = order(
+        req,
+        &[
+            ("id", field("id")),
+            ("username", field("username")),
+            ("created", field("created")),
+        ],
+    )?;
     q.limit = size;
     q.offset = (page - 1) * size;
     let p = registry::users::list(conn, &ctx, &q)?;
     let results = p.items.iter().map(|u| user_json(u, v)).collect();
-    Ok(Resp::json(200, &envelope(req, page, size, p.count, results)?))
+    Ok(Resp::json(
+        200,
+        &envelope(req, page, size, p.count, results)?,
+    ))
 }
 
 fn user_detail(app: &App, conn: &Connection, req: &Req, v: &str, id: &str) -> Result<Resp> {
@@ -240,14 +335,23 @@ fn org_json(o: &Org, v: &str) -> Value {
     let base = format!("/api/{v}/organizations/{}/", o.seq);
     let mut related = Map::new();
     if let Some(u) = &o.created_by {
-        related.insert("created_by".into(), json!(format!("/api/{v}/users/{}/", u.seq)));
+        related.insert(
+            "created_by".into(),
+            json!(format!("/api/{v}/users/{}/", u.seq)),
+        );
     }
     if let Some(u) = &o.modified_by {
-        related.insert("modified_by".into(), json!(format!("/api/{v}/users/{}/", u.seq)));
+        related.insert(
+            "modified_by".into(),
+            json!(format!("/api/{v}/users/{}/", u.seq)),
+        );
     }
     related.insert("users".into(), json!(format!("{base}users/")));
     related.insert("admins".into(), json!(format!("{base}admins/")));
-    related.insert("activity_stream".into(), json!(format!("{base}activity_stream/")));
+    related.insert(
+        "activity_stream".into(),
+        json!(format!("{base}activity_stream/")),
+    );
     let mut summary = Map::new();
     if let Some(u) = &o.created_by {
         summary.insert("created_by".into(), user_summary(u));
@@ -267,9 +371,18 @@ fn org_json(o: &Org, v: &str) -> Value {
 fn paging(req: &Req) -> Result<(i64, i64)> {
     let page = match req.q("page") {
         None => 1,
-        Some(p) => p.parse::<i64>().ok().filter(|n| (1..=1_000_000_000).contains(n)).ok_or_else(invalid_page)?,
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1_000_000_000).contains(n))
+            .ok_or_else(invalid_page)?,
     };
-    let size = req.q("page_size").and_then(|s| s.parse::<i64>().ok()).filter(|n| *n >= 1).unwrap_or(25).min(200);
+    let size = req
+        .q("page_size")
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(25)
+        .min(200);
     Ok((page, size))
 }
 
@@ -330,7 +443,11 @@ fn lookups(req: &Req, fields: &[(&str, Field)]) -> Result<ListQuery> {
                 }
             }
             "startswith" | "istartswith" => Ok(Op::StartsWith(raw.clone())),
-            "in" => raw.split(',').map(parse).collect::<std::result::Result<Vec<_>, _>>().map(Op::In),
+            "in" => raw
+                .split(',')
+                .map(parse)
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map(Op::In),
             "isnull" => match raw.to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(Op::IsNull(true)),
                 "false" | "0" => Ok(Op::IsNull(false)),
@@ -346,7 +463,11 @@ fn lookups(req: &Req, fields: &[(&str, Field)]) -> Result<ListQuery> {
             }
         };
         match op {
-            Ok(op) => q.conds.push(Cond { field: *field, op, negate }),
+            Ok(op) => q.conds.push(Cond {
+                field: *field,
+                op,
+                negate,
+            }),
             Err(m) => errors.add(key, m),
         }
     }
@@ -363,8 +484,17 @@ fn order(req: &Req, fields: &[(&str, Field)]) -> Result<Vec<(Field, bool)>> {
 }
 
 fn org_fields() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| *store::orgs::FIELDS.iter().find(|f| f.name == n).expect("declared field");
-    let text = |name: &'static str, sql: &'static str| Field { name, sql, kind: Kind::Text };
+    let f = |n: &str| {
+        *store::orgs::FIELDS
+            .iter()
+            .find(|f| f.name == n)
+            .expect("declared field")
+    };
+    let text = |name: &'static str, sql: &'static str| Field {
+        name,
+        sql,
+        kind: Kind::Text,
+    };
     vec![
         ("id", f("id")),
         ("name", text("name", "o.name")),
@@ -375,7 +505,9 @@ fn org_fields() -> Vec<(&'static str, Field)> {
 }
 
 fn org_key(id: &str) -> Result<OrgKey> {
-    id.parse::<i64>().map(OrgKey::Seq).map_err(|_| Error::NotFound)
+    id.parse::<i64>()
+        .map(OrgKey::Seq)
+        .map_err(|_| Error::NotFound)
 }
 
 fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
@@ -385,11 +517,14 @@ fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
         "POST" => {
             let me = ctx.user()?;
             if !me.is_staff {
-                return Err(Error::Forbidden("Only superusers create organizations.".into()));
+                return Err(Error::Forbidden(
+                    "Only superusers create organizations.".into(),
+                ));
             }
             let input = org_input(req, true)?;
             let o = registry::orgs::create(&app.registry, &ctx, input)?;
-            Ok(Resp::json(201, &org_json(&o, v)).with("Location", format!("/api/{v}/organizations/{}/", o.seq)))
+            Ok(Resp::json(201, &org_json(&o, v))
+                .with("Location", format!("/api/{v}/organizations/{}/", o.seq)))
         }
         _ => {
             ctx.user()?;
@@ -398,7 +533,11 @@ fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
             let mut q = lookups(req, &fields)?;
             if let Some(s) = req.q("search") {
                 for term in s.split([' ', ',']).filter(|t| !t.is_empty()).take(10) {
-                    q.conds.push(Cond { field: store::orgs::NAME_AND_DESCRIPTION, op: Op::IContains(term.to_string()), negate: false });
+                    q.conds.push(Cond {
+                        field: store::orgs::NAME_AND_DESCRIPTION,
+                        op: Op::IContains(term.to_string()),
+                        negate: false,
+                    });
                 }
             }
             q.order = order(req, &fields)?;
@@ -406,7 +545,10 @@ fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
             q.offset = (page - 1) * size;
             let p = registry::orgs::list(conn, &ctx, &q)?;
             let results = p.items.iter().map(|o| org_json(o, v)).collect();
-            Ok(Resp::json(200, &envelope(req, page, size, p.count, results)?))
+            Ok(Resp::json(
+                200,
+                &envelope(req, page, size, p.count, results)?,
+            ))
         }
     }
 }
@@ -423,7 +565,11 @@ fn org_input(req: &Req, required: bool) -> Result<OrgInput> {
         }
     }
     errors.into_result()?;
-    Ok(OrgInput { name, description: description.or_else(|| required.then(String::new)), ..Default::default() })
+    Ok(OrgInput {
+        name,
+        description: description.or_else(|| required.then(String::new)),
+        ..Default::default()
+    })
 }
 
 fn options_doc(ctx: &Ctx) -> Value {
@@ -500,12 +646,22 @@ fn org(app: &App, conn: &Connection, req: &Req, v: &str, id: &str) -> Result<Res
 
 /// `users/` (every approved member) and `admins/` (owners and admins): paged lists, and
 /// `POST {"id": N}` to associate, `{"id": N, "disassociate": true}` to remove.
-fn org_members(app: &App, conn: &Connection, req: &Req, v: &str, id: &str, admins: bool) -> Result<Resp> {
+fn org_members(
+    app: &App,
+    conn: &Connection,
+    req: &Req,
+    v: &str,
+    id: &str,
+    admins: bool,
+) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
     let key = org_key(id)?;
     let reg = &app.registry;
     if req.method == "OPTIONS" {
-        return Ok(Resp::json(200, &json!({"name": if admins { "Organization Admins List" } else { "Organization Users List" }, "renders": ["application/json"], "parses": ["application/json"], "actions": {"GET": {}}, "types": ["user"], "max_page_size": 200})));
+        return Ok(Resp::json(
+            200,
+            &json!({"name": if admins { "Organization Admins List" } else { "Organization Users List" }, "renders": ["application/json"], "parses": ["application/json"], "actions": {"GET": {}}, "types": ["user"], "max_page_size": 200}),
+        ));
     }
     if req.method == "POST" {
         let body = drf::body(req)?;
@@ -513,7 +669,10 @@ fn org_members(app: &App, conn: &Connection, req: &Req, v: &str, id: &str, admin
             Some(Value::Number(n)) if n.as_i64().is_some() => n.as_i64().unwrap_or_default(),
             _ => return Err(Error::field("id", "A valid integer is required.")),
         };
-        let disassociate = matches!(body.get("disassociate"), Some(Value::Bool(true)) | Some(Value::Number(_)));
+        let disassociate = matches!(
+            body.get("disassociate"),
+            Some(Value::Bool(true)) | Some(Value::Number(_))
+        );
         let user = registry::users::get_by_seq(conn, &ctx, uid).map_err(|e| match e {
             Error::NotFound => Error::field("id", "Invalid pk - object does not exist."),
             other => other,
@@ -523,20 +682,47 @@ fn org_members(app: &App, conn: &Connection, req: &Req, v: &str, id: &str, admin
         match (disassociate, admins, current) {
             (false, _, None) => {
                 let role = if admins { Role::Admin } else { Role::Viewer };
-                let input = AddInput { users: vec![user.id.clone()], bulk: false, role: Some(role), is_active: Some(true) };
+                let input = AddInput {
+                    users: vec![user.id.clone()],
+                    bulk: false,
+                    role: Some(role),
+                    is_active: Some(true),
+                };
                 registry::members::add(reg, &ctx, &key, input)?;
             }
             (false, true, Some(m)) if !m.role.at_least(Role::Admin) => {
-                registry::members::update(reg, &ctx, &key, &who, MemberPatch { role: Some(Role::Admin), is_active: None }, None)?;
+                registry::members::update(
+                    reg,
+                    &ctx,
+                    &key,
+                    &who,
+                    MemberPatch {
+                        role: Some(Role::Admin),
+                        is_active: None,
+                    },
+                    None,
+                )?;
             }
             (false, _, Some(_)) => {}
             (true, true, Some(m)) if m.role.at_least(Role::Admin) => {
-                registry::members::update(reg, &ctx, &key, &who, MemberPatch { role: Some(Role::Viewer), is_active: None }, None)?;
+                registry::members::update(
+                    reg,
+                    &ctx,
+                    &key,
+                    &who,
+                    MemberPatch {
+                        role: Some(Role::Viewer),
+                        is_active: None,
+                    },
+                    None,
+                )?;
             }
             (true, false, Some(_)) => registry::members::remove(reg, &ctx, &key, &who, None)?,
             (true, _, _) => {
                 // Not associated: nothing to remove, but the caller must be allowed to.
-                registry::orgs::load(conn, &ctx, &key)?.1.require(OrgAction::ManageMembers)?;
+                registry::orgs::load(conn, &ctx, &key)?
+                    .1
+                    .require(OrgAction::ManageMembers)?;
             }
         }
         return Ok(Resp::empty(204));
@@ -545,16 +731,30 @@ fn org_members(app: &App, conn: &Connection, req: &Req, v: &str, id: &str, admin
     let fields = store::members::FIELDS;
     let field = |n: &str| *fields.iter().find(|f| f.name == n).expect("declared field");
     let mut q = lookups(req, &[("username", field("username"))])?;
-    q.conds.push(Cond { field: field("status"), op: Op::Eq(Sql::Text("approved".into())), negate: false });
+    q.conds.push(Cond {
+        field: field("status"),
+        op: Op::Eq(Sql::Text("approved".into())),
+        negate: false,
+    });
     if admins {
-        q.conds.push(Cond { field: field("role"), op: Op::In(vec![Sql::Text("owner".into()), Sql::Text("admin".into())]), negate: false });
+        q.conds.push(Cond {
+            field: field("role"),
+            op: Op::In(vec![Sql::Text("owner".into()), Sql::Text("admin".into())]),
+            negate: false,
+        });
     }
-    q.order = order(req, &[("username", field("username")), ("id", field("created"))])?;
+    q.order = order(
+        req,
+        &[("username", field("username")), ("id", field("created"))],
+    )?;
     q.limit = size;
     q.offset = (page - 1) * size;
     let p = registry::members::list_with_users(conn, &ctx, &key, &q)?;
     let results = p.items.iter().map(|(_, u)| user_json(u, v)).collect();
-    Ok(Resp::json(200, &envelope(req, page, size, p.count, results)?))
+    Ok(Resp::json(
+        200,
+        &envelope(req, page, size, p.count, results)?,
+    ))
 }
 
 fn activity_json(a: &Activity, seq: i64) -> Value {
@@ -577,9 +777,18 @@ fn org_activity(app: &App, conn: &Connection, req: &Req, _v: &str, id: &str) -> 
     let ctx = ctx(app, conn, req)?;
     let key = org_key(id)?;
     let (page, size) = paging(req)?;
-    let q = ListQuery { limit: size, offset: (page - 1) * size, ..Default::default() };
+    let q = ListQuery {
+        limit: size,
+        offset: (page - 1) * size,
+        ..Default::default()
+    };
     let p = registry::activity::of_org(conn, &ctx, &key, &q)?;
     let total = p.count;
-    let results = p.items.iter().enumerate().map(|(i, a)| activity_json(a, total - (q.offset + i as i64))).collect();
+    let results = p
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, a)| activity_json(a, total - (q.offset + i as i64)))
+        .collect();
     Ok(Resp::json(200, &envelope(req, page, size, total, results)?))
 }

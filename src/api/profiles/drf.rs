@@ -15,9 +15,17 @@ use serde_json::{json, Map, Value};
 pub fn error(e: &Error, conflict_message: &dyn Fn(&str) -> String) -> Resp {
     let (status, body) = match e {
         Error::Invalid(errors) => (400, serde_json::to_value(errors).unwrap_or_default()),
-        Error::Conflict { field: Some(f), .. } => (400, json!({ f.clone(): [conflict_message(f)] })),
-        Error::Unauthenticated(_) => (401, json!({"detail": "Authentication credentials were not provided."})),
-        Error::Forbidden(_) => (403, json!({"detail": "You do not have permission to perform this action."})),
+        Error::Conflict { field: Some(f), .. } => {
+            (400, json!({ f.clone(): [conflict_message(f)] }))
+        }
+        Error::Unauthenticated(_) => (
+            401,
+            json!({"detail": "Authentication credentials were not provided."}),
+        ),
+        Error::Forbidden(_) => (
+            403,
+            json!({"detail": "You do not have permission to perform this action."}),
+        ),
         Error::NotFound => (404, json!({"detail": "Not found."})),
         other => (other.status(), json!({"detail": other.detail()})),
     };
@@ -25,7 +33,8 @@ pub fn error(e: &Error, conflict_message: &dyn Fn(&str) -> String) -> Resp {
     crate::http::decorate_error(&mut r, e);
     if status == 401 {
         r.headers.retain(|(k, _)| k != "WWW-Authenticate");
-        r.headers.push(("WWW-Authenticate".into(), "Bearer realm=\"api\"".into()));
+        r.headers
+            .push(("WWW-Authenticate".into(), "Bearer realm=\"api\"".into()));
     }
     if let Error::Internal(cause) = e {
         log::error!("internal error: {cause}");
@@ -54,16 +63,28 @@ pub fn cookie(req: &Req, name: &str) -> Option<String> {
 /// The body as a JSON object (415 unless JSON, 400 if malformed) — DRF also accepts
 /// form-encoded bodies, which become string fields.
 pub fn body(req: &Req) -> Result<Map<String, Value>, Error> {
-    let ct = req.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let ct = req
+        .header("content-type")
+        .unwrap_or("")
+        .to_ascii_lowercase();
     if ct.starts_with("application/x-www-form-urlencoded") {
         let text = String::from_utf8_lossy(&req.body);
-        return Ok(crate::http::parse_query(&text).into_iter().map(|(k, v)| (k, Value::String(v))).collect());
+        return Ok(crate::http::parse_query(&text)
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect());
     }
     req.json_object()
 }
 
 /// DRF-style string field: required/blank/length messages.
-pub fn string(m: &Map<String, Value>, name: &str, max: usize, required: bool, errors: &mut crate::error::Errors) -> Option<String> {
+pub fn string(
+    m: &Map<String, Value>,
+    name: &str,
+    max: usize,
+    required: bool,
+    errors: &mut crate::error::Errors,
+) -> Option<String> {
     match m.get(name) {
         None if required => {
             errors.add(name, "This field is required.");
@@ -83,7 +104,10 @@ pub fn string(m: &Map<String, Value>, name: &str, max: usize, required: bool, er
                 errors.add(name, "Null characters are not allowed.");
                 None
             } else if s.chars().count() > max {
-                errors.add(name, format!("Ensure this field has no more than {max} characters."));
+                errors.add(
+                    name,
+                    format!("Ensure this field has no more than {max} characters."),
+                );
                 None
             } else {
                 Some(s.clone())
