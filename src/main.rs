@@ -1,6 +1,6 @@
 //! Command line → Config → orgreg::start. No logic of its own.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use orgreg::config::{Cli, Command, Config, SyncMode, TokenCommand};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,7 +11,17 @@ fn main() -> ExitCode {
         let thread = std::thread::current();
         log::error!("panic in {}: {info}", thread.name().unwrap_or("?"));
     }));
-    let cli = Cli::parse();
+    // The top-level help also lists every `serve` flag with its env twin and default.
+    let mut cmd = Cli::command();
+    let serve_help = cmd
+        .find_subcommand_mut("serve")
+        .map(|s| s.render_help().to_string())
+        .unwrap_or_default();
+    let cmd = cmd.after_help(format!("`orgreg serve` options:\n\n{serve_help}"));
+    let cli = match Cli::from_arg_matches(&cmd.get_matches()) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Serve(args) => serve(&args),
         Command::Token {
