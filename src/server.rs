@@ -219,6 +219,14 @@ fn wants_upgrade(rq: &tiny_http::Request) -> bool {
     })
 }
 
+/// Whether the request announces a body (non-zero Content-Length, or chunked).
+fn declares_body(rq: &tiny_http::Request) -> bool {
+    rq.headers().iter().any(|h| {
+        (h.field.equiv("Content-Length") && h.value.as_str().trim() != "0")
+            || h.field.equiv("Transfer-Encoding")
+    })
+}
+
 fn method_has_body(m: &str) -> bool {
     matches!(m, "POST" | "PUT" | "PATCH" | "DELETE")
 }
@@ -245,7 +253,14 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
             abort = true;
             Some(e)
         }
-        Ok(()) if upgrade || !method_has_body(&method) => None,
+        Ok(()) if upgrade || !method_has_body(&method) => {
+            // A body we will not read (GET with Content-Length, say) would be drained on
+            // this worker when the request is dropped: cut the connection instead.
+            if declares_body(&rq) {
+                abort = true;
+            }
+            None
+        }
         Ok(()) => {
             let limit = app.config.max_body as u64;
             match rq.as_reader().take(limit + 1).read_to_end(&mut body) {

@@ -252,7 +252,12 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Re
                 sole.join(", ")
             )));
         }
+        let orgs: Vec<i64> = store::members::of_user(tx, old.seq)?.iter().map(|m| m.organization_seq).collect();
         store::users::delete(tx, old.seq)?;
+        // Organizations that recorded this user as owner now name a remaining owner.
+        for org in orgs {
+            store::orgs::repoint_owner(tx, org)?;
+        }
         record(
             tx,
             ctx,
