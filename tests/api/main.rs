@@ -17,3 +17,4 @@ mod users;
 mod invitations;
 mod members;
 mod idempotency;
+mod profiles;
