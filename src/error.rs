@@ -16,6 +16,8 @@ pub enum Error {
     BadRequest(String),
     /// 401: no credentials or bad ones.
     Unauthenticated(String),
+    /// 401 with Retry-After: HTTP Basic from a username or address that is locked out.
+    LockedOut(u64),
     /// 403: authenticated, the object is visible, the action is not allowed.
     Forbidden(String),
     /// 404: absent, or invisible to this caller.
@@ -55,7 +57,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::Invalid(_) | Error::BadRequest(_) => 400,
-            Error::Unauthenticated(_) => 401,
+            Error::Unauthenticated(_) | Error::LockedOut(_) => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound | Error::InvalidPage => 404,
             Error::MethodNotAllowed(_) => 405,
@@ -133,6 +135,7 @@ impl Error {
                 "Request body must be JSON (Content-Type: application/json).".into()
             }
             Error::RateLimited(s) => format!("Too many attempts; retry in {s} seconds."),
+            Error::LockedOut(s) => format!("Too many failed logins; retry in {s} seconds."),
             Error::HeadersTooLarge => "Request header section is too large.".into(),
             Error::Unavailable => "Storage is busy or unavailable; retry shortly.".into(),
             Error::Internal(_) => "Internal server error.".into(),

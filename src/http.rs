@@ -176,6 +176,11 @@ pub fn decorate_error(r: &mut Resp, e: &Error) {
         Error::Unauthenticated(_) => r
             .headers
             .push(("WWW-Authenticate".into(), "Bearer realm=\"orgreg\"".into())),
+        Error::LockedOut(secs) => {
+            r.headers
+                .push(("WWW-Authenticate".into(), "Bearer realm=\"orgreg\"".into()));
+            r.headers.push(("Retry-After".into(), secs.to_string()));
+        }
         Error::RateLimited(s) => r.headers.push(("Retry-After".into(), s.to_string())),
         Error::Unavailable => r.headers.push(("Retry-After".into(), "1".into())),
         _ => {}

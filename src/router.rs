@@ -182,7 +182,7 @@ fn route_native(
     let ctx = ctx.clone();
     match (route, method) {
         (Route::Login, _) => v1::auth::login(reg, conn, &ctx, req),
-        (Route::Me, _) => v1::auth::me(conn, &ctx),
+        (Route::Me, _) => v1::auth::me(conn, &ctx, req),
         (Route::Tokens, "GET") => v1::auth::list_tokens(conn, &ctx, req),
         (Route::Tokens, _) => v1::auth::create_token(reg, &ctx, req),
         (Route::Token(id), _) => v1::auth::revoke_token(reg, &ctx, id),

@@ -274,20 +274,33 @@ impl Paging {
 
 pub fn paging(req: &Req, default: i64, max: i64) -> Result<Paging> {
     let mut errors = Errors::default();
-    let mut num = |name: &str, dflt: i64| -> i64 {
-        match req.q(name) {
-            None | Some("") => dflt,
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if (1..=1_000_000_000).contains(&n) => n,
-                _ => {
-                    errors.add(name, "Must be a positive integer.");
-                    dflt
-                }
-            },
+    let page = match req.q("page") {
+        None => 1,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=1_000_000_000).contains(&n) => n,
+            _ => {
+                errors.add("page", "Must be a positive integer.");
+                1
+            }
+        },
+    };
+    // A larger page size than allowed is clamped, however large; anything that is not a
+    // positive integer is an error.
+    let size = match req.q("page_size") {
+        None => default,
+        Some(v)
+            if !v.is_empty()
+                && v.len() <= 40
+                && v.bytes().all(|b| b.is_ascii_digit())
+                && v.bytes().any(|b| b != b'0') =>
+        {
+            v.parse::<i64>().unwrap_or(i64::MAX).min(max)
+        }
+        Some(_) => {
+            errors.add("page_size", "Must be a positive integer.");
+            default
         }
     };
-    let page = num("page", 1);
-    let size = num("page_size", default).min(max);
     errors.into_result()?;
     Ok(Paging { page, size })
 }
@@ -414,7 +427,10 @@ pub fn parse_order(
     orders: &[(&str, Field)],
 ) -> std::result::Result<Vec<(Field, bool)>, String> {
     let mut out = vec![];
-    for key in raw.split(',').map(str::trim).filter(|k| !k.is_empty()) {
+    for key in raw.split(',') {
+        if key.is_empty() || key.trim() != key {
+            return Err("Ordering keys must be non-empty field names without spaces.".into());
+        }
         let (desc, name) = match key.strip_prefix('-') {
             Some(n) => (true, n),
             None => (false, key),

@@ -175,7 +175,14 @@ pub fn authenticate(
                 .and_then(|b| String::from_utf8(b).ok())
                 .ok_or_else(unauthenticated)?;
             let (username, password) = decoded.split_once(':').ok_or_else(unauthenticated)?;
-            password_user(reg, c, username, password, ctx).map(Some)
+            // Locked out (too many failures): outside the login route this is simply not
+            // authenticated; the Retry-After hint stays.
+            password_user(reg, c, username, password, ctx)
+                .map(Some)
+                .map_err(|e| match e {
+                    Error::RateLimited(s) => Error::LockedOut(s),
+                    other => other,
+                })
         }
         _ => Err(unauthenticated()),
     }

@@ -217,6 +217,7 @@ pub fn update(
         check_if_match(if_match, &etag(&old))?;
         let mut new = old.clone();
         apply(&mut new, &input);
+        guard_last_staff(tx, &old, new.is_staff && new.is_active)?;
         new.modified = model::now();
         let user = store::users::update(tx, &new, hash.as_deref())?;
         let mut changes = diff(Some(&snapshot(&old)), Some(&snapshot(&user)));
@@ -238,12 +239,28 @@ pub fn update(
     })
 }
 
+/// The registry always keeps one active staff user: the last one cannot be deleted,
+/// deactivated or lose `is_staff` (409), so nobody locks the registry out.
+fn guard_last_staff(tx: &Connection, old: &User, still_active_staff: bool) -> Result<()> {
+    if old.is_staff
+        && old.is_active
+        && !still_active_staff
+        && store::users::active_staff_count(tx)? <= 1
+    {
+        return Err(Error::state(
+            "The last active staff user cannot be deleted, deactivated or demoted.",
+        ));
+    }
+    Ok(())
+}
+
 pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let old = store::users::by_id(tx, id)?.ok_or(Error::NotFound)?;
         policy::require_user_write(tx, &me, &old)?;
         check_if_match(if_match, &etag(&old))?;
+        guard_last_staff(tx, &old, false)?;
         let sole = store::users::sole_owner_of(tx, old.seq)?;
         if !sole.is_empty() {
             return Err(Error::state(format!(

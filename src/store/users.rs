@@ -278,3 +278,10 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Page { count, items })
 }
+
+pub fn active_staff_count(c: &Connection) -> Result<i64> {
+    Ok(
+        c.prepare_cached("SELECT count(*) FROM users WHERE is_staff = 1 AND is_active = 1")?
+            .query_row([], |r| r.get(0))?,
+    )
+}

@@ -18,3 +18,4 @@ mod invitations;
 mod members;
 mod idempotency;
 mod profiles;
+mod hardening;

@@ -18,7 +18,7 @@ pub fn error(e: &Error, conflict_message: &dyn Fn(&str) -> String) -> Resp {
         Error::Conflict { field: Some(f), .. } => {
             (400, json!({ f.clone(): [conflict_message(f)] }))
         }
-        Error::Unauthenticated(_) => (
+        Error::Unauthenticated(_) | Error::LockedOut(_) => (
             401,
             json!({"detail": "Authentication credentials were not provided."}),
         ),

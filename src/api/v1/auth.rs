@@ -1,12 +1,13 @@
 //! `/v1/auth/login`, `/v1/me`, `/v1/tokens`.
 
 use super::{path_uuid, token_json, user_json};
-use crate::api::{envelope, paging, Body};
+use crate::api::{envelope, paging, with_etag, Body};
 use crate::error::Result;
 use crate::http::{Req, Resp};
 use crate::registry::{auth, users, Ctx, Registry};
 use rusqlite::Connection;
 use serde_json::json;
+use sha2::Digest;
 
 pub fn login(reg: &Registry, c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let mut b = Body::from_req(req)?;
@@ -21,14 +22,24 @@ pub fn login(reg: &Registry, c: &Connection, ctx: &Ctx, req: &Req) -> Result<Res
     ))
 }
 
-pub fn me(c: &Connection, ctx: &Ctx) -> Result<Resp> {
+pub fn me(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     let (user, memberships) = users::me(c, ctx)?;
     let mut body = user_json(&user);
     body["memberships"] = memberships
         .iter()
         .map(|m| json!({"organization": m.organization, "role": m.role.as_str(), "status": m.status.as_str(), "is_active": m.is_active}))
         .collect();
-    Ok(Resp::json(200, &body).with("ETag", users::etag(&user)))
+    // The representation includes memberships, so the ETag is a digest of the body.
+    let digest = sha2::Sha256::digest(body.to_string().as_bytes());
+    let etag = format!(
+        "W/\"me-{}\"",
+        digest
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    Ok(with_etag(req, &etag, &body))
 }
 
 pub fn list_tokens(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {

@@ -1,0 +1,113 @@
+//! Small rules found by fuzzing: strict paging and ordering parameters, clamped page
+//! sizes, Basic lock-out outside login, the `/v1/me` ETag, and the last active staff user.
+
+use crate::support::*;
+use serde_json::json;
+
+#[test]
+fn paging_rejects_empty_values_and_clamps_any_large_page_size() {
+    let s = Server::start();
+    s.get("/v1/organizations?page=", &s.admin)
+        .invalid(&["page"]);
+    s.get("/v1/organizations?page_size=", &s.admin)
+        .invalid(&["page_size"]);
+    s.get("/v1/organizations?page_size=0", &s.admin)
+        .invalid(&["page_size"]);
+    s.get("/v1/organizations?page_size=-3", &s.admin)
+        .invalid(&["page_size"]);
+    let big = s.get(
+        "/v1/organizations?page_size=99999999999999999999999",
+        &s.admin,
+    );
+    big.ok(200);
+    s.get("/v1/organizations?order_by=", &s.admin)
+        .invalid(&["order_by"]);
+    s.get("/v1/organizations?order_by=name,,created", &s.admin)
+        .invalid(&["order_by"]);
+    s.get("/v1/organizations?order_by=%20name", &s.admin)
+        .invalid(&["order_by"]);
+    s.get("/v1/organizations?order_by=name,-created", &s.admin)
+        .ok(200);
+}
+
+#[test]
+fn basic_lockout_outside_login_is_401_with_retry_after() {
+    let s = Server::start();
+    s.new_user(json!({"username": "locked", "password": PASSWORD}));
+    for _ in 0..10 {
+        let r = s
+            .call("GET", "/v1/me")
+            .header("Authorization", &basic("locked", "wrong-password"))
+            .send();
+        r.problem(401);
+    }
+    let r = s
+        .call("GET", "/v1/me")
+        .header("Authorization", &basic("locked", PASSWORD))
+        .send();
+    r.problem(401);
+    assert!(
+        r.header("retry-after")
+            .is_some_and(|v| v.parse::<u64>().is_ok()),
+        "{:?}",
+        r.headers
+    );
+    // The login route itself says 429.
+    let l = s.post(
+        "/v1/auth/login",
+        "",
+        json!({"username": "locked", "password": PASSWORD}),
+    );
+    l.problem(429);
+}
+
+#[test]
+fn me_honours_if_none_match_and_changes_with_memberships() {
+    let s = Server::start();
+    let (_, t) = s.create_user("etag-me");
+    let first = s.get("/v1/me", &t);
+    let etag = first.header("etag").expect("ETag").to_string();
+    let again = s
+        .call("GET", "/v1/me")
+        .auth(&t)
+        .header("If-None-Match", &etag)
+        .send();
+    assert_eq!(again.status, 304);
+    s.create_org(&t, "Changes Me");
+    let after = s
+        .call("GET", "/v1/me")
+        .auth(&t)
+        .header("If-None-Match", &etag)
+        .send();
+    after.ok(200);
+    assert_ne!(after.header("etag"), Some(etag.as_str()));
+}
+
+#[test]
+fn the_last_active_staff_user_cannot_be_removed_or_demoted() {
+    let s = Server::start();
+    let me = s.get("/v1/me", &s.admin);
+    let id = me["id"].as_str().unwrap().to_string();
+    s.patch(
+        &format!("/v1/users/{id}"),
+        &s.admin,
+        json!({"is_staff": false}),
+    )
+    .problem(409);
+    s.patch(
+        &format!("/v1/users/{id}"),
+        &s.admin,
+        json!({"is_active": false}),
+    )
+    .problem(409);
+    s.delete(&format!("/v1/users/{id}"), &s.admin).problem(409);
+    assert_eq!(s.get("/v1/me", &s.admin)["is_staff"], true);
+    // With a second staff user, the first may step down.
+    s.new_user(json!({"username": "second-staff", "password": PASSWORD, "is_staff": true}));
+    s.patch(
+        &format!("/v1/users/{id}"),
+        &s.admin,
+        json!({"is_staff": false}),
+    )
+    .ok(200);
+}
