@@ -33,6 +33,8 @@ pub enum Error {
     },
     /// 410: an expired invitation.
     Gone(String),
+    /// 408: the body did not arrive in time.
+    RequestTimeout,
     /// 412: If-Match did not match.
     PreconditionFailed,
     /// 413: body over the limit.
@@ -63,6 +65,7 @@ impl Error {
             Error::MethodNotAllowed(_) => 405,
             Error::Conflict { .. } => 409,
             Error::Gone(_) => 410,
+            Error::RequestTimeout => 408,
             Error::PreconditionFailed => 412,
             Error::PayloadTooLarge(_) => 413,
             Error::UnsupportedMediaType => 415,
@@ -105,6 +108,7 @@ impl Error {
             405 => "Method Not Allowed",
             409 => "Conflict",
             410 => "Gone",
+            408 => "Request Timeout",
             412 => "Precondition Failed",
             413 => "Content Too Large",
             415 => "Unsupported Media Type",
@@ -129,6 +133,7 @@ impl Error {
             Error::NotFound => "Not found.".into(),
             Error::InvalidPage => "Invalid page.".into(),
             Error::MethodNotAllowed(_) => "Method not allowed on this resource.".into(),
+            Error::RequestTimeout => "The request body did not arrive in time.".into(),
             Error::PreconditionFailed => "If-Match does not match the current version.".into(),
             Error::PayloadTooLarge(limit) => format!("Request body is larger than {limit} bytes."),
             Error::UnsupportedMediaType => {

@@ -109,6 +109,11 @@ pub fn start(
             .map_err(|e| std::io::Error::other(e.to_string()))?,
     );
     let stop = Arc::new(AtomicBool::new(false));
+    // At most half the workers may be reading a streamed body at once; the rest stay free
+    // for requests without one.
+    let slots = Arc::new(BodySlots {
+        free: std::sync::atomic::AtomicUsize::new((threads / 2).max(1)),
+    });
     let mut workers = vec![];
     for i in 0..threads {
         let (server, stop, app) = (server.clone(), stop.clone(), app.clone());
@@ -117,9 +122,10 @@ pub fn start(
             .store
             .reader()
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let slots = slots.clone();
         let w = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || worker(server, stop, app, conn, addr.port()))?;
+            .spawn(move || worker(server, stop, app, conn, addr.port(), slots))?;
         workers.push(w);
     }
     Ok(Running {
@@ -132,18 +138,35 @@ pub fn start(
     })
 }
 
+/// Counts the workers that may still start reading a streamed body.
+pub struct BodySlots {
+    free: std::sync::atomic::AtomicUsize,
+}
+
+impl BodySlots {
+    fn try_take(&self) -> bool {
+        self.free
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+    fn give_back(&self) {
+        self.free.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 fn worker(
     server: Arc<tiny_http::Server>,
     stop: Arc<AtomicBool>,
     app: Arc<App>,
     conn: rusqlite::Connection,
     port: u16,
+    slots: Arc<BodySlots>,
 ) {
     while !stop.load(Ordering::SeqCst) {
         match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(rq)) => {
                 // A panic while answering or dropping the request must not kill the worker.
-                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, &conn, rq, port)));
+                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, &conn, rq, port, &slots)));
                 if r.is_err() {
                     log::error!("a request's connection handling panicked; the worker goes on");
                 }
@@ -219,6 +242,108 @@ fn wants_upgrade(rq: &tiny_http::Request) -> bool {
     })
 }
 
+/// What the closing log line of a request needs.
+struct Done<'a> {
+    request_id: &'a str,
+    method: &'a str,
+    url: &'a str,
+    started: Instant,
+    remote: Option<SocketAddr>,
+    port: u16,
+}
+
+/// Writes the response (with `X-Request-Id` and an explicit Content-Type), cuts the
+/// reading side first when `abort` (a body left unread), and logs the request's line.
+fn send(rq: tiny_http::Request, resp: crate::http::Resp, abort: bool, d: &Done) {
+    let status = resp.status;
+    let has_type = resp
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("Content-Type"));
+    let mut response = tiny_http::Response::from_data(resp.body).with_status_code(status);
+    let id = ("X-Request-Id".to_string(), d.request_id.to_string());
+    for (k, v) in resp.headers.iter().chain(std::iter::once(&id)) {
+        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    if !has_type && status != 204 && status != 304 {
+        // tiny_http would otherwise label the body text/plain.
+        if let Ok(h) = tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    if abort {
+        // Refuse further reading before answering, so that dropping the request does not
+        // wait for (or drain) a body we did not read; writing the answer still works.
+        if let Some(remote) = d.remote {
+            shutdown_read(remote, d.port);
+        }
+    }
+    // Dropping a request with a huge declared length can panic inside tiny_http
+    // (capacity overflow); the answer is already written by then.
+    let _ = catch_unwind(AssertUnwindSafe(move || rq.respond(response)));
+    log::info!(
+        "{} {} {status} {:.1}ms request_id={}",
+        d.method,
+        redact(d.url.split('?').next().unwrap_or("")),
+        d.started.elapsed().as_secs_f64() * 1000.0,
+        d.request_id
+    );
+}
+
+/// How long a worker waits for a whole request body.
+const BODY_DEADLINE: Duration = Duration::from_secs(10);
+
+enum BodyRead {
+    Complete,
+    TooLarge,
+    TooSlow,
+    Broken,
+}
+
+/// Reads at most `limit` bytes (one more means too large) before BODY_DEADLINE.
+fn read_body(reader: &mut dyn Read, limit: usize, body: &mut Vec<u8>) -> BodyRead {
+    let started = Instant::now();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return BodyRead::Complete,
+            Ok(n) => {
+                if body.len() + n > limit {
+                    return BodyRead::TooLarge;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock
+                        | std::io::ErrorKind::TimedOut
+                        | std::io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => return BodyRead::Broken,
+        }
+        if started.elapsed() > BODY_DEADLINE {
+            return BodyRead::TooSlow;
+        }
+    }
+}
+
+/// Whether tiny_http streams this body to us (over 1 KiB, or chunked) rather than
+/// having read it already.
+fn streams_body(rq: &tiny_http::Request) -> bool {
+    rq.headers().iter().any(|h| {
+        (h.field.equiv("Content-Length")
+            && h.value
+                .as_str()
+                .trim()
+                .parse::<u64>()
+                .is_ok_and(|n| n > 1024))
+            || h.field.equiv("Transfer-Encoding")
+    })
+}
+
 /// Whether the request announces a body (non-zero Content-Length, or chunked).
 fn declares_body(rq: &tiny_http::Request) -> bool {
     rq.headers().iter().any(|h| {
@@ -231,7 +356,13 @@ fn method_has_body(m: &str) -> bool {
     matches!(m, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
-fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, port: u16) {
+fn handle(
+    app: &App,
+    conn: &rusqlite::Connection,
+    mut rq: tiny_http::Request,
+    port: u16,
+    slots: &BodySlots,
+) {
     let started = Instant::now();
     let client_id = rq
         .headers()
@@ -262,14 +393,53 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
             None
         }
         Ok(()) => {
-            let limit = app.config.max_body as u64;
-            match rq.as_reader().take(limit + 1).read_to_end(&mut body) {
-                Ok(n) if n as u64 > limit => {
+            let streamed = streams_body(&rq);
+            if streamed && !slots.try_take() {
+                // Every body slot is busy: refuse rather than queue behind slow uploads.
+                let done = Done {
+                    request_id: &request_id,
+                    method: &method,
+                    url: &url,
+                    started,
+                    remote,
+                    port,
+                };
+                return send(
+                    rq,
+                    http::problem(&Error::Unavailable, &request_id),
+                    true,
+                    &done,
+                );
+            }
+            // tiny_http hands over bodies above 1 KiB as a stream read on this worker: give
+            // the socket a short read timeout so a trickling client cannot hold the worker
+            // past BODY_DEADLINE.
+            let socket = if streamed {
+                remote.and_then(|r| find_socket(r, port))
+            } else {
+                None
+            };
+            if let Some(fd) = socket {
+                set_read_timeout(fd, Some(Duration::from_millis(500)));
+            }
+            let outcome = read_body(rq.as_reader(), app.config.max_body, &mut body);
+            if let Some(fd) = socket {
+                set_read_timeout(fd, None);
+            }
+            if streamed {
+                slots.give_back();
+            }
+            match outcome {
+                BodyRead::Complete => None,
+                BodyRead::TooLarge => {
                     abort = true;
                     Some(Error::PayloadTooLarge(app.config.max_body))
                 }
-                Ok(_) => None,
-                Err(_) => {
+                BodyRead::TooSlow => {
+                    abort = true;
+                    Some(Error::RequestTimeout)
+                }
+                BodyRead::Broken => {
                     abort = true;
                     Some(Error::BadRequest(
                         "The request body could not be read.".into(),
@@ -325,46 +495,15 @@ fn handle(app: &App, conn: &rusqlite::Connection, mut rq: tiny_http::Request, po
         }
     };
 
-    let status = resp.status;
-    let mut response = tiny_http::Response::from_data(resp.body).with_status_code(status);
-    for (k, v) in resp.headers.iter().chain(std::iter::once(&(
-        "X-Request-Id".to_string(),
-        request_id.clone(),
-    ))) {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    if status == 204
-        || status == 304
-        || resp
-            .headers
-            .iter()
-            .all(|(k, _)| !k.eq_ignore_ascii_case("Content-Type"))
-    {
-        // tiny_http would otherwise label an empty body text/plain.
-        if status != 204 && status != 304 {
-            response.add_header(
-                tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes())
-                    .expect("static header"),
-            );
-        }
-    }
-    if abort {
-        // Refuse further reading before answering, so that dropping the request does not
-        // wait for (or drain) a body we did not read; writing the answer still works.
-        if let Some(remote) = remote {
-            shutdown_read(remote, port);
-        }
-    }
-    // Dropping a request with a huge declared length can panic inside tiny_http
-    // (capacity overflow); the answer is already written by then.
-    let _ = catch_unwind(AssertUnwindSafe(move || rq.respond(response)));
-    log::info!(
-        "{method} {} {status} {:.1}ms request_id={request_id}",
-        redact(url.split('?').next().unwrap_or("")),
-        started.elapsed().as_secs_f64() * 1000.0
-    );
+    let done = Done {
+        request_id: &request_id,
+        method: &method,
+        url: &url,
+        started,
+        remote,
+        port,
+    };
+    send(rq, resp, abort, &done);
 }
 
 /// Paths can carry secrets (invitation tokens, user names in AWX token routes): the
@@ -393,23 +532,51 @@ pub fn redact(path: &str) -> String {
 /// socket; we find it among our descriptors by its addresses.
 #[cfg(target_os = "linux")]
 pub fn shutdown_read(remote: SocketAddr, port: u16) {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
-        return;
-    };
-    for entry in dir.flatten() {
-        let Some(fd) = std::str::from_utf8(entry.file_name().as_bytes())
-            .ok()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        if peer_of(fd) == Some(remote) && local_port_of(fd) == Some(port) {
-            // SAFETY: shutdown on a descriptor we own; it does not close it.
-            unsafe {
-                libc::shutdown(fd, libc::SHUT_RD);
-            }
+    if let Some(fd) = find_socket(remote, port) {
+        // SAFETY: shutdown on a descriptor we own; it does not close it.
+        unsafe {
+            libc::shutdown(fd, libc::SHUT_RD);
         }
+    }
+}
+
+/// The descriptor of our connection from `remote` to `port`. tiny_http does not expose
+/// its sockets; we find it among our descriptors by its addresses (both of tiny_http's
+/// duplicates share one socket, so either will do).
+#[cfg(target_os = "linux")]
+fn find_socket(remote: SocketAddr, port: u16) -> Option<i32> {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = std::fs::read_dir("/proc/self/fd").ok()?;
+    dir.flatten().find_map(|entry| {
+        let fd = std::str::from_utf8(entry.file_name().as_bytes())
+            .ok()?
+            .parse::<i32>()
+            .ok()?;
+        (peer_of(fd) == Some(remote) && local_port_of(fd) == Some(port)).then_some(fd)
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn find_socket(_remote: SocketAddr, _port: u16) -> Option<i32> {
+    None
+}
+
+/// Sets (or clears) SO_RCVTIMEO on a socket descriptor.
+fn set_read_timeout(fd: i32, timeout: Option<Duration>) {
+    let d = timeout.unwrap_or_default();
+    let tv = libc::timeval {
+        tv_sec: d.as_secs() as libc::time_t,
+        tv_usec: d.subsec_micros() as libc::suseconds_t,
+    };
+    // SAFETY: a valid timeval of the right size for SO_RCVTIMEO.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
     }
 }
 
