@@ -15,7 +15,19 @@ pub fn global(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Activity>
 }
 
 pub fn of_org(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Page<Activity>> {
+    of_org_as(c, ctx, key, q, OrgAction::ReadActivity)
+}
+
+/// An organization's feed under a surface's own read rule (AWX shows an organization's
+/// activity stream to everyone who can read the organization: `OrgAction::Read`).
+pub fn of_org_as(
+    c: &Connection,
+    ctx: &Ctx,
+    key: &OrgKey,
+    q: &ListQuery,
+    action: OrgAction,
+) -> Result<Page<Activity>> {
     let (org, access) = load(c, ctx, key)?;
-    access.require(OrgAction::ReadActivity)?;
+    access.require(action)?;
     store::activity::list(c, Some(&org.id), q)
 }

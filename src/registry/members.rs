@@ -140,6 +140,14 @@ pub fn request_for(
     })
 }
 
+/// Any user, by integer id, for a caller who manages members of `key` (AWX lets
+/// organization admins add users they cannot otherwise see).
+pub fn candidate(c: &Connection, ctx: &Ctx, key: &OrgKey, user_seq: i64) -> Result<User> {
+    let (_, access) = org_for_members(c, ctx, key)?;
+    access.require(OrgAction::ManageMembers)?;
+    store::users::by_seq(c, user_seq)?.ok_or(Error::NotFound)
+}
+
 /// A page of memberships with each member's user record (profiles render users).
 pub fn list_with_users(
     c: &Connection,

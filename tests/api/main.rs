@@ -18,4 +18,6 @@ mod invitations;
 mod members;
 mod idempotency;
 mod profiles;
+mod awx;
+mod waldur;
 mod hardening;

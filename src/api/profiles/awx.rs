@@ -434,7 +434,19 @@ fn lookups(req: &Req, fields: &[(&str, Field)]) -> Result<ListQuery> {
         };
         let parse = |s: &str| filter_value(field, s);
         let op = match lookup {
-            "exact" | "iexact" => parse(raw).map(Op::Eq),
+            "exact" => parse(raw).map(Op::Eq),
+            "iexact" => {
+                let folded = Field {
+                    kind: Kind::FoldedText,
+                    ..*field
+                };
+                q.conds.push(Cond {
+                    field: folded,
+                    op: Op::Eq(Sql::Text(raw.clone())),
+                    negate,
+                });
+                continue;
+            }
             "icontains" | "contains" => {
                 if raw.chars().count() > 512 {
                     Err("Ensure this value has at most 512 characters.".to_string())
@@ -513,7 +525,10 @@ fn org_key(id: &str) -> Result<OrgKey> {
 fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
     match req.method.as_str() {
-        "OPTIONS" => Ok(Resp::json(200, &options_doc(&ctx))),
+        "OPTIONS" => {
+            ctx.user()?;
+            Ok(Resp::json(200, &options_doc(&ctx)))
+        }
         "POST" => {
             let me = ctx.user()?;
             if !me.is_staff {
@@ -615,6 +630,7 @@ fn options_doc(ctx: &Ctx) -> Value {
 fn org(app: &App, conn: &Connection, req: &Req, v: &str, id: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
     if req.method == "OPTIONS" {
+        ctx.user()?;
         // awxkit reads `Allow` of OPTIONS `.../organizations/1/` to offer modify/delete.
         let mut doc = options_doc(&ctx);
         doc["name"] = json!("Organization Detail");
@@ -673,8 +689,12 @@ fn org_members(
             body.get("disassociate"),
             Some(Value::Bool(true)) | Some(Value::Number(_))
         );
-        let user = registry::users::get_by_seq(conn, &ctx, uid).map_err(|e| match e {
-            Error::NotFound => Error::field("id", "Invalid pk - object does not exist."),
+        // Only organization admins and superusers (un)associate; others get 403 (or 404
+        // when they cannot see the organization), and nothing is stored.
+        let user = registry::members::candidate(conn, &ctx, &key, uid).map_err(|e| match e {
+            Error::NotFound if registry::orgs::get(conn, &ctx, &key).is_ok() => {
+                Error::field("id", "Invalid pk - object does not exist.")
+            }
             other => other,
         })?;
         let who = Who::User(user.id.clone());
@@ -782,7 +802,7 @@ fn org_activity(app: &App, conn: &Connection, req: &Req, _v: &str, id: &str) -> 
         offset: (page - 1) * size,
         ..Default::default()
     };
-    let p = registry::activity::of_org(conn, &ctx, &key, &q)?;
+    let p = registry::activity::of_org_as(conn, &ctx, &key, &q, OrgAction::Read)?;
     let total = p.count;
     let results = p
         .items
