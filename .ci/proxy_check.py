@@ -100,6 +100,18 @@ try:
     waited = time.time() - started
     check("a stalled request head is cut within ~10 s", 8 <= waited <= 15, f"waited {waited:.1f}s, got {data[:60]!r}")
     s.close()
+    # tiny_http 0.12 deadlocks on request lines with HTTP/2.0 or higher (a thread and a
+    # socket held forever); nginx answers them itself, so orgreg never sees them.
+    for line in (b"GET /healthz HTTP/2.0", b"PRI * HTTP/2.0", b"GET /healthz HTTP/3.0"):
+        s = socket.create_connection(("127.0.0.1", front))
+        s.settimeout(5)
+        s.sendall(line + b"\r\nHost: x\r\n\r\n")
+        try:
+            head = s.recv(64)
+        except socket.timeout:
+            head = b""
+        s.close()
+        check(f"{line.decode()} is answered by the proxy", head.startswith(b"HTTP/1.1 4") or head.startswith(b"HTTP/1.1 5"), head)
     status, _, _ = get("/healthz")
     check("orgreg still answers through the proxy", status == 200, status)
 finally:

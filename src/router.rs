@@ -138,7 +138,8 @@ fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -
     {
         use crate::registry::idempotency::{self, Begin};
         let hash = idempotency::request_hash(method, &req.path, &req.body);
-        return match idempotency::begin(reg, conn, user.seq, key, &hash)? {
+        let credential = req.header("authorization").unwrap_or("");
+        return match idempotency::begin(reg, conn, user.seq, credential, key, &hash)? {
             Begin::Replay(s) => Ok(replayed(s)),
             Begin::Run(_guard) => {
                 let resp = route_native(app, conn, req, &ctx, route, method)?;
@@ -149,7 +150,7 @@ fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -
                     headers,
                     body: resp.body.clone(),
                 };
-                idempotency::finish(reg, user.seq, key, stored)?;
+                idempotency::finish(reg, user.seq, credential, key, stored)?;
                 Ok(resp)
             }
         };

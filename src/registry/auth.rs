@@ -368,7 +368,7 @@ pub fn list_tokens(
     limit: i64,
     offset: i64,
 ) -> Result<model::Page<Token>> {
-    store::tokens::list(c, ctx.user()?.seq, limit, offset)
+    store::tokens::list(c, ctx.user()?.seq, &model::now(), limit, offset)
 }
 
 pub fn revoke_token(reg: &Registry, ctx: &Ctx, id: &str) -> Result<()> {

@@ -105,6 +105,20 @@ pub fn update(
             .abbreviation
             .clone()
             .unwrap_or_else(|| old.abbreviation.clone());
+        let same_owners = input.owners.as_ref().is_none_or(|ids| {
+            let (mut a, mut b) = (ids.clone(), old.owners.clone());
+            a.sort();
+            a.dedup();
+            b.sort();
+            a == b
+        });
+        if name == old.name && abbreviation == old.abbreviation && same_owners {
+            if let Some(owners) = &input.owners {
+                owner_seqs(tx, owners)?;
+            }
+            // Nothing changes: no new version, no activity row.
+            return Ok(old);
+        }
         store::customers::update(tx, old.seq, &name, &abbreviation, &model::now())?;
         if let Some(owners) = &input.owners {
             let seqs = owner_seqs(tx, owners)?;

@@ -324,6 +324,10 @@ pub fn update(
                 };
             }
         }
+        if row == OrgRow::from_org(&old) {
+            // Nothing changes: no new version, no activity row.
+            return Ok(old);
+        }
         row.at = now.clone();
         row.by = Some(me.seq);
         let org = store::orgs::update(tx, old.seq, &row)?;

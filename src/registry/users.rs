@@ -218,6 +218,10 @@ pub fn update(
         let mut new = old.clone();
         apply(&mut new, &input);
         guard_last_staff(tx, &old, new.is_staff && new.is_active)?;
+        if hash.is_none() && snapshot(&new) == snapshot(&old) {
+            // Nothing changes: no new version, no activity row.
+            return Ok(old);
+        }
         new.modified = model::now();
         let user = store::users::update(tx, &new, hash.as_deref())?;
         let mut changes = diff(Some(&snapshot(&old)), Some(&snapshot(&user)));

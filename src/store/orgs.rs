@@ -136,7 +136,7 @@ pub fn by_name(c: &Connection, name: &str) -> Result<Option<Org>> {
 }
 
 /// The fields a create or update writes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrgRow {
     pub id: String,
     pub name: String,

@@ -95,20 +95,19 @@ pub fn revoke_all(c: &Connection, user: i64) -> Result<()> {
     Ok(())
 }
 
-/// The user's API and login tokens (sessions of profiles are not listed), newest first.
-pub fn list(c: &Connection, user: i64, limit: i64, offset: i64) -> Result<Page<Token>> {
+/// The user's live API and login tokens (not revoked, not expired; profile sessions are
+/// not listed), newest first.
+pub fn list(c: &Connection, user: i64, now: &str, limit: i64, offset: i64) -> Result<Page<Token>> {
+    const LIVE: &str =
+        "user = ?1 AND kind != 'session' AND revoked = 0 AND (expires IS NULL OR expires > ?2)";
     let count: i64 = c
-        .prepare_cached(
-            "SELECT count(*) FROM tokens WHERE user = ? AND kind != 'session' AND revoked = 0",
-        )?
-        .query_row([user], |r| r.get(0))?;
-    let sql = format!(
-        "SELECT {COLS} FROM tokens t WHERE t.user = ? AND t.kind != 'session' AND t.revoked = 0 \
-         ORDER BY t.seq DESC LIMIT ? OFFSET ?"
-    );
+        .prepare_cached(&format!("SELECT count(*) FROM tokens WHERE {LIVE}"))?
+        .query_row(params![user, now], |r| r.get(0))?;
+    let sql =
+        format!("SELECT {COLS} FROM tokens t WHERE {LIVE} ORDER BY t.seq DESC LIMIT ?3 OFFSET ?4");
     let items = c
         .prepare_cached(&sql)?
-        .query_map(params![user, limit, offset], row)?
+        .query_map(params![user, now, limit, offset], row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Page { count, items })
 }

@@ -176,7 +176,7 @@ fn ten_failed_logins_then_429_with_retry_after() {
         .unwrap_or_else(|| panic!("Retry-After on 429"))
         .parse()
         .expect("Retry-After in seconds");
-    assert!(retry >= 1 && retry <= 15 * 60 + 1, "Retry-After {retry}");
+    assert!((1..=15 * 60 + 1).contains(&retry), "Retry-After {retry}");
     // Even the right password is refused while limited.
     let r = s.post(
         "/v1/auth/login",

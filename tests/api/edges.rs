@@ -599,12 +599,22 @@ fn declared_length_over_a_small_limit_is_413() {
     let mut conn = TcpStream::connect(s.addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
     let started = Instant::now();
-    let mut req = head(&s, "POST", "/v1/organizations", "Content-Type: application/json\r\nContent-Length: 500\r\n").into_bytes();
+    let mut req = head(
+        &s,
+        "POST",
+        "/v1/organizations",
+        "Content-Type: application/json\r\nContent-Length: 500\r\n",
+    )
+    .into_bytes();
     req.extend(std::iter::repeat_n(b' ', 500));
     conn.write_all(&req).unwrap();
     let r = read_response(&mut conn);
     assert_eq!(r.status, 413, "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(org_count(&s), 0);
 }
 

@@ -111,3 +111,47 @@ fn the_last_active_staff_user_cannot_be_removed_or_demoted() {
     )
     .ok(200);
 }
+
+#[test]
+fn an_update_that_changes_nothing_keeps_the_version_and_writes_no_activity() {
+    let s = Server::start();
+    let o = s.create_org_with(&s.admin, json!({"name": "Still", "description": "same"}));
+    let id = o["id"].as_str().unwrap();
+    let before = s.get(&format!("/v1/organizations/{id}"), &s.admin);
+    let etag = before.header("etag").unwrap().to_string();
+    let rows = s.activity("").len();
+    for body in [
+        json!({}),
+        json!({"description": "same"}),
+        json!({"name": "Still"}),
+    ] {
+        let r = s.patch(&format!("/v1/organizations/{id}"), &s.admin, body);
+        r.ok(200);
+        assert_eq!(r.header("etag"), Some(etag.as_str()));
+        assert_eq!(r["modified"], before["modified"]);
+    }
+    let me = s.get("/v1/me", &s.admin);
+    let uid = me["id"].as_str().unwrap();
+    s.patch(&format!("/v1/users/{uid}"), &s.admin, json!({}))
+        .ok(200);
+    let c = s.create_customer(json!({"name": "C"}));
+    let rows_after_customer = s.activity("").len();
+    s.patch(
+        &format!("/v1/customers/{}", c["id"].as_str().unwrap()),
+        &s.admin,
+        json!({"name": "C"}),
+    )
+    .ok(200);
+    assert_eq!(s.activity("").len(), rows_after_customer);
+    assert_eq!(
+        rows_after_customer,
+        rows + 1,
+        "only the customer create was recorded"
+    );
+    let changed = s.patch(
+        &format!("/v1/organizations/{id}"),
+        &s.admin,
+        json!({"description": "new"}),
+    );
+    assert_ne!(changed.header("etag"), Some(etag.as_str()));
+}

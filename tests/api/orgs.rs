@@ -779,13 +779,26 @@ fn orgs_put_keeps_relationships_it_omits_and_resets_descriptive_fields() {
     assert_eq!(o["customer"], c["id"]);
     let r = s.put(&opath(&id_of(&o)), &s.admin, json!({"name": "Billed"}));
     r.ok(200);
-    assert_eq!(r["customer"], c["id"], "an omitted relationship is kept: {}", r.text);
+    assert_eq!(
+        r["customer"], c["id"],
+        "an omitted relationship is kept: {}",
+        r.text
+    );
     assert_eq!(r["owner"], o["owner"]);
     assert_eq!(r["description"], "", "descriptive fields reset: {}", r.text);
     assert_eq!(r["currency_code"], Value::Null);
-    let r = s.put(&opath(&id_of(&o)), &s.admin, json!({"name": "Billed", "customer": null}));
+    let r = s.put(
+        &opath(&id_of(&o)),
+        &s.admin,
+        json!({"name": "Billed", "customer": null}),
+    );
     r.ok(200);
-    assert_eq!(r["customer"], Value::Null, "a sent null clears it: {}", r.text);
+    assert_eq!(
+        r["customer"],
+        Value::Null,
+        "a sent null clears it: {}",
+        r.text
+    );
     assert_eq!(s.get(&opath(&id_of(&o)), &s.admin)["customer"], Value::Null);
 }
 

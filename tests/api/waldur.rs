@@ -1271,7 +1271,7 @@ fn waldur_org_appears_in_awx_and_v1_and_is_in_the_activity_log() {
         "delete row: {deleted:?}"
     );
     assert_eq!(
-        s.get(&format!("/api/v2/organizations/?name=Cross"), &s.admin)["count"],
+        s.get("/api/v2/organizations/?name=Cross", &s.admin)["count"],
         0
     );
 }
