@@ -85,17 +85,16 @@ pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result
         filter.push_str(" AND a.organization = ?");
     }
     filter.push_str(&list::where_sql(q, "a.action", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*) FROM activity a{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS} FROM activity a{filter} ORDER BY a.seq DESC LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(
+        c,
+        COLS,
+        " FROM activity a",
+        &filter,
+        params,
+        " ORDER BY a.seq DESC",
+        q,
+        row,
+    )
 }
 
 /// The time of the newest activity row of an organization.

@@ -114,16 +114,15 @@ pub fn list(c: &Connection, owned_by: Option<i64>, q: &ListQuery) -> Result<Page
         "orgreg_fold(c.name || char(10) || c.abbreviation)",
         &mut params,
     ));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*) FROM customers c{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "", "c.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS} FROM customers c{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(
+        c,
+        COLS,
+        " FROM customers c",
+        &filter,
+        params,
+        &order,
+        q,
+        row,
+    )
 }

@@ -223,16 +223,6 @@ pub fn list(
         None => {}
     }
     filter.push_str(&list::where_sql(q, "i.email_key", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*){FROM}{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "i.seq DESC", "i.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }

@@ -149,3 +149,29 @@ pub fn order_sql(q: &ListQuery, default: &str, seq_col: &str) -> String {
     parts.push(format!("{seq_col} ASC"));
     format!(" ORDER BY {}", parts.join(", "))
 }
+
+/// Runs a list query: the total count of `from + filter`, then one page of `cols` in
+/// `order` (which must end in a total order), mapped by `row`.
+#[allow(clippy::too_many_arguments)]
+pub fn page<T>(
+    c: &rusqlite::Connection,
+    cols: &str,
+    from: &str,
+    filter: &str,
+    mut params: Vec<Sql>,
+    order: &str,
+    q: &ListQuery,
+    row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> crate::error::Result<crate::model::Page<T>> {
+    let count: i64 = c
+        .prepare_cached(&format!("SELECT count(*){from}{filter}"))?
+        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    params.push(Sql::Integer(q.limit));
+    params.push(Sql::Integer(q.offset));
+    let sql = format!("SELECT {cols}{from}{filter}{order} LIMIT ? OFFSET ?");
+    let items = c
+        .prepare_cached(&sql)?
+        .query_map(rusqlite::params_from_iter(params.iter()), row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(crate::model::Page { count, items })
+}

@@ -169,18 +169,8 @@ pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>>
     let mut params: Vec<Sql> = vec![Sql::Integer(org)];
     let mut filter = String::from(" WHERE m.organization = ?");
     filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*){FROM}{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "", "m.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
 pub fn by_id(c: &Connection, id: &str) -> Result<Option<Membership>> {
@@ -205,18 +195,8 @@ pub fn list_all(
         );
     }
     filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*){FROM}{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "", "m.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
 /// Fields of memberships listed across organizations.

@@ -285,18 +285,8 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         filter.push_str(&VISIBLE.replace("?1v", "?"));
     }
     filter.push_str(&list::where_sql(q, "o.search_text", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*) FROM organizations o{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "", "o.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS}{FROM}{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
 /// Points `owner` at the earliest remaining active owner member (or NULL): used when the

@@ -265,18 +265,8 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         );
     }
     filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*) FROM users u{filter}"))?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
     let order = list::order_sql(q, "", "u.seq");
-    params.push(Sql::Integer(q.limit));
-    params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {COLS} FROM users u{filter}{order} LIMIT ? OFFSET ?");
-    let mut stmt = c.prepare_cached(&sql)?;
-    let items = stmt
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Page { count, items })
+    list::page(c, COLS, " FROM users u", &filter, params, &order, q, row)
 }
 
 pub fn active_staff_count(c: &Connection) -> Result<i64> {
