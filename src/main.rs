@@ -39,6 +39,7 @@ fn serve(args: &orgreg::config::ServeArgs) -> ExitCode {
         }
     };
     orgreg::server::install_signal_handlers();
+    orgreg::server::tune_allocator();
     let running = match orgreg::start(config.clone()) {
         Ok(r) => r,
         Err(e) => {

@@ -155,3 +155,38 @@ fn an_update_that_changes_nothing_keeps_the_version_and_writes_no_activity() {
     );
     assert_ne!(changed.header("etag"), Some(etag.as_str()));
 }
+
+#[test]
+fn failed_password_checks_do_not_leave_argon2_buffers_resident() {
+    // argon2 takes 19 MiB per hash; glibc used to keep those blocks in each worker's
+    // arena (RSS 8 → 165 MB after ~100 failed logins). The binary pins the mmap threshold.
+    let dir = tempfile::TempDir::new().unwrap();
+    let srv = crate::crash::BinServer::spawn(
+        &dir.path().join("m.db"),
+        &dir.path().join("m.log"),
+        &[],
+        &[],
+    );
+    let before = srv.status_value("VmRSS").expect("VmRSS");
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let url = srv.url.clone();
+            s.spawn(move || {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(std::time::Duration::from_secs(30))
+                    .build();
+                for i in 0..8 {
+                    let _ = agent
+                        .get(&format!("{url}/v1/me"))
+                        .set("Authorization", &basic(&format!("nobody{t}x{i}"), "wrong"))
+                        .call();
+                }
+            });
+        }
+    });
+    let after = srv.status_value("VmRSS").expect("VmRSS");
+    assert!(
+        after < before + 60 * 1024,
+        "RSS grew from {before} kB to {after} kB after 64 failed password checks"
+    );
+}
