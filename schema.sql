@@ -6,8 +6,10 @@
 -- profiles) and a TEXT `id` (the UUID shown on the native API). `*_key` columns hold the
 -- Unicode-lowercased value that uniqueness and case-insensitive lookups use; `search_text`
 -- holds the lowercased fields a list's `search` matches. `version` feeds the ETag.
+-- Users and organizations use AUTOINCREMENT: their `seq` is an id on the wire (AWX) and
+-- must never be reused after a delete.
 CREATE TABLE users (
-    seq                 INTEGER PRIMARY KEY,
+    seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
     id                  TEXT NOT NULL UNIQUE,
     username            TEXT NOT NULL,
     username_key        TEXT NOT NULL UNIQUE,
@@ -45,7 +47,7 @@ CREATE TABLE customer_owners (
 ) WITHOUT ROWID;
 CREATE INDEX customer_owners_user ON customer_owners(user);
 CREATE TABLE organizations (
-    seq                    INTEGER PRIMARY KEY,
+    seq                    INTEGER PRIMARY KEY AUTOINCREMENT,
     id                     TEXT NOT NULL UNIQUE,
     name                   TEXT NOT NULL,
     name_key               TEXT NOT NULL UNIQUE,

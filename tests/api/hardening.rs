@@ -190,3 +190,76 @@ fn failed_password_checks_do_not_leave_argon2_buffers_resident() {
         "RSS grew from {before} kB to {after} kB after 64 failed password checks"
     );
 }
+
+#[test]
+fn awx_ids_are_never_reused_after_a_delete() {
+    let s = Server::start();
+    let a = s.post("/api/v2/organizations/", &s.admin, json!({"name": "First"}));
+    let b = s.post(
+        "/api/v2/organizations/",
+        &s.admin,
+        json!({"name": "Second"}),
+    );
+    let b_id = b.body["id"].as_i64().unwrap();
+    assert_eq!(
+        s.delete(&format!("/api/v2/organizations/{b_id}/"), &s.admin)
+            .status,
+        204
+    );
+    let c = s.post("/api/v2/organizations/", &s.admin, json!({"name": "Third"}));
+    assert!(
+        c.body["id"].as_i64().unwrap() > b_id,
+        "{} after {}",
+        c.text,
+        b.text
+    );
+    assert_eq!(
+        s.get(&format!("/api/v2/organizations/{b_id}/"), &s.admin)
+            .status,
+        404
+    );
+    assert!(a.body["id"].as_i64().unwrap() < b_id);
+}
+
+#[test]
+fn awx_options_on_personal_tokens_creates_nothing() {
+    let s = Server::start();
+    let before = s.get("/v1/tokens", &s.admin)["count"].clone();
+    let r = s
+        .call("OPTIONS", "/api/v2/users/admin/personal_tokens/")
+        .auth(&s.admin)
+        .send();
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body.get("token").is_none());
+    assert_eq!(s.get("/v1/tokens", &s.admin)["count"], before);
+}
+
+#[test]
+fn waldur_patch_may_not_blank_required_fields() {
+    let s = Server::start();
+    let waldur = |m: &str, p: &str, body: serde_json::Value| {
+        s.call(m, p)
+            .header("Authorization", &format!("Token {}", s.admin))
+            .json(body)
+            .send()
+    };
+    let o = waldur(
+        "POST",
+        "/api/organizations/",
+        json!({"name": "Keep", "native_name": "K", "abbreviation": "KP"}),
+    );
+    assert_eq!(o.status, 201, "{}", o.text);
+    let path = format!("/api/organizations/{}/", o.body["uuid"].as_str().unwrap());
+    for body in [
+        json!({"name": ""}),
+        json!({"name": null}),
+        json!({"name": "   "}),
+        json!({"abbreviation": ""}),
+    ] {
+        let r = waldur("PATCH", &path, body.clone());
+        assert_eq!(r.status, 400, "{body}: {}", r.text);
+    }
+    let after = waldur("GET", &path, json!({}));
+    assert_eq!(after.body["name"], "Keep");
+    assert_eq!(after.body["abbreviation"], "KP");
+}

@@ -243,6 +243,14 @@ fn login(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
 
 fn personal_token(app: &App, conn: &Connection, req: &Req, name: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
+    if req.method == "OPTIONS" {
+        ctx.user()?;
+        return Ok(Resp::json(
+            200,
+            &json!({"name": "Personal Access Token List", "renders": ["application/json"], "parses": ["application/json"],
+                    "actions": {"POST": {"description": {"type": "string", "required": false, "label": "Description"}}}}),
+        ));
+    }
     let me = ctx.user()?;
     if me.username != name && me.id != name && me.seq.to_string() != name {
         return Err(Error::Forbidden(

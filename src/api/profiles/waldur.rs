@@ -262,9 +262,23 @@ fn orgs(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
 fn org_body(app: &App, conn: &Connection, ctx: &Ctx, req: &Req, full: bool) -> Result<OrgInput> {
     let body = drf::body(req)?;
     let mut errors = Errors::default();
-    let name = drf::string(&body, "name", 150, full, &mut errors);
-    let native_name = drf::string(&body, "native_name", 160, full, &mut errors);
-    let abbreviation = drf::string(&body, "abbreviation", 8, full, &mut errors);
+    // Required on create and PUT; on PATCH a field that is sent may not be blank either.
+    let needed = |name: &str| full || body.contains_key(name);
+    let name = drf::string(&body, "name", 150, needed("name"), &mut errors);
+    let native_name = drf::string(
+        &body,
+        "native_name",
+        160,
+        needed("native_name"),
+        &mut errors,
+    );
+    let abbreviation = drf::string(
+        &body,
+        "abbreviation",
+        8,
+        needed("abbreviation"),
+        &mut errors,
+    );
     let customer = match body.get("customer") {
         None => None,
         Some(Value::Null) => Some(None),

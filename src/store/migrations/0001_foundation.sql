@@ -1,7 +1,7 @@
 -- Migration step 1 (frozen): the foundation schema. Never edit a step once released;
 -- append a new one and update schema.sql to match.
 CREATE TABLE users (
-    seq                 INTEGER PRIMARY KEY,
+    seq                 INTEGER PRIMARY KEY AUTOINCREMENT,
     id                  TEXT NOT NULL UNIQUE,
     username            TEXT NOT NULL,
     username_key        TEXT NOT NULL UNIQUE,
@@ -39,7 +39,7 @@ CREATE TABLE customer_owners (
 ) WITHOUT ROWID;
 CREATE INDEX customer_owners_user ON customer_owners(user);
 CREATE TABLE organizations (
-    seq                    INTEGER PRIMARY KEY,
+    seq                    INTEGER PRIMARY KEY AUTOINCREMENT,
     id                     TEXT NOT NULL UNIQUE,
     name                   TEXT NOT NULL,
     name_key               TEXT NOT NULL UNIQUE,
