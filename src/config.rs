@@ -94,6 +94,10 @@ pub struct ServeArgs {
     /// Write invitation links as JSON lines to this file instead of the log.
     #[arg(long, env = "ORGREG_INVITE_OUTBOX")]
     pub invite_outbox: Option<std::path::PathBuf>,
+    /// The public base URL of this registry (e.g. https://orgs.example.com), used in
+    /// invitation links; unset, links follow the request's Host header (local use).
+    #[arg(long, env = "ORGREG_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Everything the server needs to start.
@@ -109,6 +113,8 @@ pub struct Config {
     pub max_owned_orgs: Option<u32>,
     /// Invitation delivery: None → the log; Some(path) → JSON lines in that file.
     pub invite_outbox: Option<std::path::PathBuf>,
+    /// Base URL for links the registry sends out (invitations).
+    pub public_url: Option<String>,
     /// `ORGREG_ADMIN_TOKEN`: the bootstrap admin's token on a database without staff.
     pub admin_token: Option<String>,
     /// `ORGREG_ADMIN_PASSWORD`: the bootstrap admin's password.
@@ -169,6 +175,12 @@ impl Config {
             org_create: a.org_create,
             max_owned_orgs: a.max_owned_orgs,
             invite_outbox: a.invite_outbox.clone(),
+            public_url: match &a.public_url {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err("--public-url must start with http:// or https://".into())
+                }
+                other => other.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+            },
             admin_token: std::env::var("ORGREG_ADMIN_TOKEN")
                 .ok()
                 .filter(|s| !s.is_empty()),
@@ -191,6 +203,7 @@ impl Config {
             org_create: OrgCreate::Users,
             max_owned_orgs: None,
             invite_outbox: None,
+            public_url: None,
             admin_token: None,
             admin_password: None,
             test_routes: true,

@@ -27,6 +27,7 @@ pub fn start(config: Config) -> Result<Running, String> {
     let rules = registry::Rules {
         org_create: config.org_create,
         max_owned_orgs: config.max_owned_orgs,
+        public_url: config.public_url.clone(),
     };
     let mut reg = registry::Registry::new(store, rules);
     if let Some(path) = &config.invite_outbox {

@@ -90,6 +90,7 @@ fn token_create(db: &str, user: &str, name: &str) -> ExitCode {
         orgreg::registry::Rules {
             org_create: orgreg::config::OrgCreate::Users,
             max_owned_orgs: None,
+            public_url: None,
         },
     );
     match orgreg::registry::auth::mint_offline(&reg, user, name) {

@@ -150,7 +150,14 @@ fn native(app: &App, conn: &Connection, req: &Req, route: Route, method: &str) -
                     headers,
                     body: resp.body.clone(),
                 };
-                idempotency::finish(reg, user.seq, credential, key, stored)?;
+                // The operation has committed: its answer stands even if the key cannot be
+                // kept (a retry would then run again, as without a key).
+                if let Err(e) = idempotency::finish(reg, user.seq, credential, key, stored) {
+                    log::warn!(
+                        "request_id={} idempotency key not stored: {e}",
+                        req.request_id
+                    );
+                }
                 Ok(resp)
             }
         };

@@ -150,7 +150,9 @@ fn deliver(
     secret: &str,
     base_url: &str,
 ) -> Result<Invitation> {
-    let link = format!("{base_url}/v1/invitations/{secret}/accept");
+    // A configured public URL wins over the request's Host (which a caller controls).
+    let base = reg.rules.public_url.as_deref().unwrap_or(base_url);
+    let link = format!("{base}/v1/invitations/{secret}/accept");
     let status = match reg.delivery.deliver(inv, org, &link) {
         Ok(()) => "sent",
         Err(e) => {
@@ -196,10 +198,11 @@ pub fn revoke(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invit
         let (org, access) = require_inviter(tx, ctx, key)?;
         let inv = store::invitations::by_id(tx, org.seq, id)?.ok_or(Error::NotFound)?;
         access.require_grant(OrgAction::Invite, inv.role)?;
-        if !store::invitations::revoke(tx, inv.seq, &model::now())? {
+        let now = model::now();
+        if inv.effective_status(&now) != "open" || !store::invitations::revoke(tx, inv.seq, &now)? {
             return Err(Error::state(format!(
                 "The invitation is {}, not open.",
-                inv.status
+                inv.effective_status(&now)
             )));
         }
         record(
@@ -393,7 +396,7 @@ pub fn accept(
                 changes: json!({"status": ["open", "accepted"], "membership": [null, membership.id], "role": [null, inv.role.as_str()]}),
             },
         )?;
-        store::orgs::repoint_owner(tx, org.seq)?;
+        super::orgs::repoint_owner(tx, &actor_ctx, org.seq)?;
         let token = if created {
             let expires = model::format_ms(now_ms + auth::LOGIN_TOKEN_TTL_MS);
             let (secret, t) = auth::mint(tx, &actor_ctx, &user, "login", "login", Some(&expires))?;

@@ -179,8 +179,8 @@ pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, who: &Who) -> Result<Members
 }
 
 /// Keeps `organizations.owner` pointing at an active owner after a membership change.
-fn after_owner_change(tx: &Connection, org: &Org) -> Result<()> {
-    store::orgs::repoint_owner(tx, org.seq)
+fn after_owner_change(tx: &Connection, ctx: &Ctx, org: &Org) -> Result<()> {
+    super::orgs::repoint_owner(tx, ctx, org.seq)
 }
 
 /// 409 if `m` is the organization's last active owner and `still_owner` is false.
@@ -332,7 +332,7 @@ pub fn add(
             )?;
             out.push(m);
         }
-        after_owner_change(tx, &org)?;
+        after_owner_change(tx, ctx, &org)?;
         Ok((out, false))
     })
 }
@@ -378,6 +378,10 @@ pub fn decide_from(
             )));
         }
         if !approve {
+            if m.status == MemberStatus::Approved {
+                // Rejecting an approved member takes their role away: rank rules apply.
+                access.require_grant(OrgAction::Approve, m.role)?;
+            }
             guard_last_owner(tx, &m, false)?;
         }
         let before = m.status;
@@ -401,7 +405,7 @@ pub fn decide_from(
                 json!({"status": [before.as_str(), m.status.as_str()]}),
             ),
         )?;
-        after_owner_change(tx, &org)?;
+        after_owner_change(tx, ctx, &org)?;
         Ok(m)
     })
 }
@@ -436,6 +440,10 @@ pub fn update(
             (new_role, new_active),
         )?;
         guard_last_owner(tx, &old, new_role == Role::Owner && new_active)?;
+        if new_role == old.role && new_active == old.is_active {
+            // Nothing changes: no new version, no activity row.
+            return Ok(old);
+        }
         let mut m = old.clone();
         m.role = new_role;
         m.is_active = new_active;
@@ -453,7 +461,7 @@ pub fn update(
             ctx,
             member_change("member_updated", &m, serde_json::Value::Object(changes)),
         )?;
-        after_owner_change(tx, &org)?;
+        after_owner_change(tx, ctx, &org)?;
         Ok(m)
     })
 }
@@ -491,7 +499,7 @@ pub fn remove(
                 json!({"user": [m.user, null], "role": [m.role.as_str(), null], "status": [m.status.as_str(), null]}),
             ),
         )?;
-        after_owner_change(tx, &org)?;
+        after_owner_change(tx, ctx, &org)?;
         Ok(())
     })
 }

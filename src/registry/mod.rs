@@ -25,6 +25,8 @@ use std::net::IpAddr;
 pub struct Rules {
     pub org_create: OrgCreate,
     pub max_owned_orgs: Option<u32>,
+    /// Base URL for links sent out (invitations); None → the request's own.
+    pub public_url: Option<String>,
 }
 
 pub struct Registry {

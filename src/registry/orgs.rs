@@ -142,6 +142,28 @@ fn apply(row: &mut OrgRow, input: &OrgInput) {
     }
 }
 
+/// Keeps `owner` naming an active owner after a membership change; when it moves, the
+/// organization gets a new version and an `update` activity row.
+pub fn repoint_owner(tx: &Connection, ctx: &Ctx, org_seq: i64) -> Result<()> {
+    let before = store::orgs::by_seq(tx, org_seq)?;
+    if store::orgs::repoint_owner(tx, org_seq, &model::now())? {
+        let after = store::orgs::by_seq(tx, org_seq)?.ok_or(Error::NotFound)?;
+        let old = before.and_then(|o| o.owner.map(|u| u.id));
+        record(
+            tx,
+            ctx,
+            Change {
+                action: "update",
+                object_type: "organization",
+                object_id: Some(&after.id),
+                organization: Some(&after.id),
+                changes: json!({"owner": [old, after.owner.as_ref().map(|u| u.id.clone())]}),
+            },
+        )?;
+    }
+    Ok(())
+}
+
 /// Makes `user` an active, approved owner member of `org` (inserting or promoting).
 fn ensure_owner_member(tx: &Connection, ctx: &Ctx, org: &Org, user: i64, at: &str) -> Result<()> {
     let by = ctx.actor.as_ref().map(|u| u.seq);
@@ -311,6 +333,13 @@ pub fn update(
                 access.require(OrgAction::TransferOwner)?;
                 let u = store::users::by_id(tx, owner_id)?
                     .ok_or_else(|| Error::field("owner", "Unknown user."))?;
+                if let Some(max) = reg.rules.max_owned_orgs {
+                    if store::orgs::owned_count(tx, u.seq)? >= max as i64 {
+                        return Err(Error::state(format!(
+                            "OrganizationLimitExceeded: the user already owns the maximum of {max} organization(s)."
+                        )));
+                    }
+                }
                 row.owner = Some(u.seq);
                 new_owner = Some(u.seq);
             }

@@ -273,11 +273,26 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Re
                 sole.join(", ")
             )));
         }
-        let orgs: Vec<i64> = store::members::of_user(tx, old.seq)?.iter().map(|m| m.organization_seq).collect();
+        let memberships = store::members::of_user(tx, old.seq)?;
+        // Each organization's trail records the membership that goes with the user.
+        for m in &memberships {
+            record(
+                tx,
+                ctx,
+                Change {
+                    action: "member_removed",
+                    object_type: "membership",
+                    object_id: Some(&m.id),
+                    organization: Some(&m.organization),
+                    changes: json!({"user": [m.user, null], "role": [m.role.as_str(), null], "status": [m.status.as_str(), null]}),
+                },
+            )?;
+        }
+        let orgs: Vec<i64> = memberships.iter().map(|m| m.organization_seq).collect();
         store::users::delete(tx, old.seq)?;
         // Organizations that recorded this user as owner now name a remaining owner.
         for org in orgs {
-            store::orgs::repoint_owner(tx, org)?;
+            super::orgs::repoint_owner(tx, ctx, org)?;
         }
         record(
             tx,

@@ -137,8 +137,16 @@ pub fn open_connection(path: &std::path::Path, sync: SyncMode, create: bool) -> 
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let s: Option<String> = ctx.get(0)?;
-            Ok(s.map(|s| crate::model::fold(&s)))
+            // Any type: lookups such as `id__icontains` fold integers too.
+            use rusqlite::types::ValueRef;
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Null => None,
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => {
+                    Some(crate::model::fold(&String::from_utf8_lossy(t)))
+                }
+            })
         },
     )?;
     Ok(conn)

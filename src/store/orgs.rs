@@ -291,15 +291,17 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
 
 /// Points `owner` at the earliest remaining active owner member (or NULL): used when the
 /// recorded owner stops being one.
-pub fn repoint_owner(c: &Connection, org: i64) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE organizations SET owner = (SELECT m.user FROM memberships m WHERE m.organization = ?1 \
-           AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1 ORDER BY m.seq LIMIT 1) \
-         WHERE seq = ?1 AND (owner IS NULL OR owner NOT IN (SELECT m.user FROM memberships m \
-           WHERE m.organization = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1))",
-    )?
-    .execute([org])?;
-    Ok(())
+pub fn repoint_owner(c: &Connection, org: i64, at: &str) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE organizations SET owner = (SELECT m.user FROM memberships m WHERE m.organization = ?1 \
+               AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1 ORDER BY m.seq LIMIT 1), \
+               version = version + 1, modified = ?2 \
+             WHERE seq = ?1 AND (owner IS NULL OR owner NOT IN (SELECT m.user FROM memberships m \
+               WHERE m.organization = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1))",
+        )?
+        .execute(rusqlite::params![org, at])?;
+    Ok(n == 1)
 }
 
 /// Name and description together, for surfaces whose search covers exactly those (AWX).

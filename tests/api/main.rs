@@ -26,3 +26,4 @@ mod service;
 mod slow_clients;
 mod users;
 mod waldur;
+mod review;
