@@ -179,3 +179,43 @@ fn invitation_links_use_the_configured_public_url_not_the_host_header() {
     );
     assert!(!text.contains("evil.example"), "{text}");
 }
+
+#[test]
+fn waldur_concurrent_creates_for_one_customer_leave_one_organization() {
+    let s = Server::start();
+    let c = s.create_customer(json!({"name": "Raced"}));
+    let url = format!(
+        "{}/api/customers/{}/",
+        s.url,
+        c["id"].as_str().unwrap().replace('-', "")
+    );
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let hs: Vec<_> = (0..6)
+            .map(|i| {
+                let (s, url) = (&s, url.clone());
+                scope.spawn(move || {
+                    s.call("POST", "/api/organizations/")
+                        .header("Authorization", &format!("Token {}", s.admin))
+                        .json(json!({"name": format!("Race {i}"), "native_name": "r", "abbreviation": format!("R{i}"), "customer": url}))
+                        .send()
+                        .status
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 400),
+        "{statuses:?}"
+    );
+    let listed = s.get(
+        &format!("/v1/organizations?customer={}", c["id"].as_str().unwrap()),
+        &s.admin,
+    );
+    assert_eq!(listed["count"], 1);
+}

@@ -203,7 +203,33 @@ fn orgs(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
             return Err(Error::Forbidden(String::new()));
         }
         let input = org_body(app, conn, &ctx, req, true)?;
-        let o = registry::orgs::create(&app.registry, &ctx, input)?;
+        let customer = input.customer.clone().flatten();
+        // The one-organization-per-customer rule is checked again inside the creating
+        // transaction, so two simultaneous creates for one customer cannot both pass.
+        let (o, ()) =
+            registry::orgs::create_with(&app.registry, &ctx, input, |tx, _| match &customer {
+                None => Ok(()),
+                Some(c) => {
+                    let q = ListQuery {
+                        conds: vec![Cond {
+                            field: org_field("customer"),
+                            op: Op::Eq(Sql::Text(c.clone())),
+                            negate: false,
+                        }],
+                        limit: 2,
+                        ..Default::default()
+                    };
+                    if registry::orgs::list_all(tx, &ctx, &q)?.count > 1 {
+                        let mut e = Errors::default();
+                        e.add(
+                            "non_field_errors",
+                            "Organization for these customer already exist.",
+                        );
+                        return Err(Error::Invalid(e.0));
+                    }
+                    Ok(())
+                }
+            })?;
         return Ok(Resp::json(201, &org_json(req, &o, true)).with(
             "Location",
             format!("{}/api/organizations/{}/", req.base_url(), hex(&o.id)),
