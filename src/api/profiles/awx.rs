@@ -11,7 +11,7 @@
 use super::drf;
 use crate::api::{filter_value, App};
 use crate::error::{Error, Errors, Result};
-use crate::http::{encode_component, Req, Resp};
+use crate::http::{Req, Resp};
 use crate::model::{Activity, Org, Role, User};
 use crate::registry::members::{AddInput, MemberPatch, Who};
 use crate::registry::orgs::{OrgInput, OrgKey};
@@ -399,23 +399,12 @@ fn invalid_page() -> Error {
     Error::InvalidPage
 }
 
-fn link(req: &Req, page: i64) -> String {
-    let mut parts: Vec<String> = req
-        .query
-        .iter()
-        .filter(|(k, _)| k != "page")
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect();
-    parts.push(format!("page={page}"));
-    format!("{}?{}", req.path, parts.join("&"))
-}
-
 fn envelope(req: &Req, page: i64, size: i64, count: i64, results: Vec<Value>) -> Result<Value> {
     if page > 1 && (page - 1) * size >= count {
         return Err(invalid_page());
     }
-    let next = ((page * size) < count).then(|| link(req, page + 1));
-    let previous = (page > 1).then(|| link(req, page - 1));
+    let next = ((page * size) < count).then(|| crate::api::page_link(req, page + 1));
+    let previous = (page > 1).then(|| crate::api::page_link(req, page - 1));
     Ok(json!({"count": count, "next": next, "previous": previous, "results": results}))
 }
 

@@ -13,7 +13,7 @@
 use super::drf;
 use crate::api::App;
 use crate::error::{Error, Errors, Result};
-use crate::http::{encode_component, Req, Resp};
+use crate::http::{Req, Resp};
 use crate::model::{self, MemberStatus, Membership, Org};
 use crate::registry::members::Who;
 use crate::registry::orgs::{OrgInput, OrgKey};
@@ -147,16 +147,7 @@ fn bare_list(req: &Req, page: i64, size: i64, count: i64, items: Vec<Value>) -> 
     }
     let last = ((count + size - 1) / size).max(1);
     let base = req.base_url();
-    let link = |p: i64| {
-        let mut parts: Vec<String> = req
-            .query
-            .iter()
-            .filter(|(k, _)| k != "page")
-            .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-            .collect();
-        parts.push(format!("page={p}"));
-        format!("<{base}{}?{}>", req.path, parts.join("&"))
-    };
+    let link = |p: i64| format!("<{base}{}>", crate::api::page_link(req, p));
     let mut links = vec![format!("{}; rel=\"first\"", link(1))];
     if page > 1 {
         links.push(format!("{}; rel=\"prev\"", link(page - 1)));
