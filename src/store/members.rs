@@ -45,9 +45,13 @@ pub const FIELDS: &[Field] = &[
     },
 ];
 
-/// The role column ordered by rank (owner first when ascending).
-pub const ROLE_ORDER: &str = "CASE m.role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 \
-    WHEN 'contributor' THEN 3 WHEN 'accounting' THEN 4 ELSE 5 END";
+/// Ordering by role follows rank (owner first when ascending), not the alphabet.
+pub const ROLE_BY_RANK: Field = Field {
+    name: "role",
+    sql: "CASE m.role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 \
+          WHEN 'contributor' THEN 3 WHEN 'accounting' THEN 4 ELSE 5 END",
+    kind: Kind::Text,
+};
 
 fn row(r: &Row) -> rusqlite::Result<Membership> {
     let role: String = r.get(8)?;

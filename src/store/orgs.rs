@@ -304,6 +304,13 @@ pub fn repoint_owner(c: &Connection, org: i64, at: &str) -> Result<bool> {
     Ok(n == 1)
 }
 
+/// The name as stored (case-sensitive exact match, as AWX's `name=` filter is).
+pub const NAME_EXACT: Field = Field {
+    name: "name",
+    sql: "o.name",
+    kind: Kind::Text,
+};
+
 /// Name and description together, for surfaces whose search covers exactly those (AWX).
 pub const NAME_AND_DESCRIPTION: Field = Field {
     name: "name_or_description",

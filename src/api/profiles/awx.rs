@@ -297,7 +297,7 @@ fn me(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
 
 fn users_list(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
-    let (page, size) = paging(req)?;
+    let (page, size) = drf::paging(req, 25, 200)?;
     let fields = store::users::FIELDS;
     let field = |n: &str| *fields.iter().find(|f| f.name == n).expect("declared field");
     let mut q = lookups(
@@ -374,34 +374,9 @@ fn org_json(o: &Org, v: &str) -> Value {
     })
 }
 
-/// `page` (404 "Invalid page." when not a positive integer) and `page_size` (default 25,
-/// at most 200; an unusable value falls back to the default, as DRF does).
-fn paging(req: &Req) -> Result<(i64, i64)> {
-    let page = match req.q("page") {
-        None => 1,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1_000_000_000).contains(n))
-            .ok_or_else(invalid_page)?,
-    };
-    let size = req
-        .q("page_size")
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(25)
-        .min(200);
-    Ok((page, size))
-}
-
-/// DRF answers an unusable page 404 `{"detail": "Invalid page."}`.
-fn invalid_page() -> Error {
-    Error::InvalidPage
-}
-
 fn envelope(req: &Req, page: i64, size: i64, count: i64, results: Vec<Value>) -> Result<Value> {
     if page > 1 && (page - 1) * size >= count {
-        return Err(invalid_page());
+        return Err(Error::InvalidPage);
     }
     let next = ((page * size) < count).then(|| crate::api::page_link(req, page + 1));
     let previous = (page > 1).then(|| crate::api::page_link(req, page - 1));
@@ -499,14 +474,9 @@ fn org_fields() -> Vec<(&'static str, Field)> {
             .find(|f| f.name == n)
             .expect("declared field")
     };
-    let text = |name: &'static str, sql: &'static str| Field {
-        name,
-        sql,
-        kind: Kind::Text,
-    };
     vec![
         ("id", f("id")),
-        ("name", text("name", "o.name")),
+        ("name", store::orgs::NAME_EXACT),
         ("description", f("description")),
         ("created", f("created")),
         ("modified", f("modified")),
@@ -540,7 +510,7 @@ fn orgs(app: &App, conn: &Connection, req: &Req, v: &str) -> Result<Resp> {
         }
         _ => {
             ctx.user()?;
-            let (page, size) = paging(req)?;
+            let (page, size) = drf::paging(req, 25, 200)?;
             let fields = org_fields();
             let mut q = lookups(req, &fields)?;
             if let Some(s) = req.q("search") {
@@ -744,7 +714,7 @@ fn org_members(
         }
         return Ok(Resp::empty(204));
     }
-    let (page, size) = paging(req)?;
+    let (page, size) = drf::paging(req, 25, 200)?;
     let fields = store::members::FIELDS;
     let field = |n: &str| *fields.iter().find(|f| f.name == n).expect("declared field");
     let mut q = lookups(req, &[("username", field("username"))])?;
@@ -793,7 +763,7 @@ fn activity_json(a: &Activity, seq: i64) -> Value {
 fn org_activity(app: &App, conn: &Connection, req: &Req, _v: &str, id: &str) -> Result<Resp> {
     let ctx = ctx(app, conn, req)?;
     let key = org_key(id)?;
-    let (page, size) = paging(req)?;
+    let (page, size) = drf::paging(req, 25, 200)?;
     let q = ListQuery {
         limit: size,
         offset: (page - 1) * size,

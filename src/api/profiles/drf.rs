@@ -120,3 +120,23 @@ pub fn string(
         }
     }
 }
+
+/// DRF page parameters: `page` (an unusable one is 404 "Invalid page.") and `page_size`
+/// (an unusable one falls back to `default`; larger than `max` is clamped).
+pub fn paging(req: &Req, default: i64, max: i64) -> Result<(i64, i64), Error> {
+    let page = match req.q("page") {
+        None => 1,
+        Some(p) => p
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=1_000_000_000).contains(n))
+            .ok_or(Error::InvalidPage)?,
+    };
+    let size = req
+        .q("page_size")
+        .and_then(|s| s.parse::<i64>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(default)
+        .min(max);
+    Ok((page, size))
+}

@@ -121,25 +121,6 @@ fn member_json(req: &Req, m: &Membership) -> Value {
     })
 }
 
-/// `page` / `page_size` (default 10, at most 300).
-fn paging(req: &Req) -> Result<(i64, i64)> {
-    let page = match req.q("page") {
-        None => 1,
-        Some(p) => p
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=1_000_000_000).contains(n))
-            .ok_or(Error::InvalidPage)?,
-    };
-    let size = req
-        .q("page_size")
-        .and_then(|s| s.parse::<i64>().ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(10)
-        .min(300);
-    Ok((page, size))
-}
-
 /// A bare array with `X-Result-Count` and a `Link` header (first, prev, next, last).
 fn bare_list(req: &Req, page: i64, size: i64, count: i64, items: Vec<Value>) -> Result<Resp> {
     if page > 1 && (page - 1) * size >= count {
@@ -226,7 +207,7 @@ fn orgs(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
             format!("{}/api/organizations/{}/", req.base_url(), hex(&o.id)),
         ));
     }
-    let (page, size) = paging(req)?;
+    let (page, size) = drf::paging(req, 10, 300)?;
     let mut q = ListQuery {
         limit: size,
         offset: (page - 1) * size,
@@ -428,7 +409,7 @@ fn org_users(app: &App, conn: &Connection, req: &Req) -> Result<Resp> {
             })?;
         return Ok(Resp::json(201, &member_json(req, &m)));
     }
-    let (page, size) = paging(req)?;
+    let (page, size) = drf::paging(req, 10, 300)?;
     let fields = store::members::GLOBAL_FIELDS;
     let field = |n: &str| *fields.iter().find(|f| f.name == n).expect("declared field");
     let mut q = ListQuery {

@@ -21,14 +21,9 @@ fn orders() -> Vec<(&'static str, Field)> {
             .find(|f| f.name == n)
             .expect("declared field")
     };
-    let role = Field {
-        name: "role",
-        sql: store::members::ROLE_ORDER,
-        kind: store::list::Kind::Text,
-    };
     vec![
         ("username", f("username")),
-        ("role", role),
+        ("role", store::members::ROLE_BY_RANK),
         ("status", f("status")),
         ("created", f("created")),
     ]
