@@ -113,7 +113,8 @@ CREATE TABLE activity (
     object_id     TEXT,
     organization  TEXT,
     changes       TEXT NOT NULL DEFAULT '{}',
-    request_id    TEXT
+    request_id    TEXT,
+    surface       TEXT NOT NULL DEFAULT 'v1'
 );
 CREATE INDEX activity_organization ON activity(organization, seq);
 CREATE TABLE invitations (

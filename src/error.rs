@@ -31,6 +31,8 @@ pub enum Error {
         field: Option<String>,
         message: String,
     },
+    /// 409: a registry rule refused the change. Each wire format words it its own way.
+    Rule(Broken),
     /// 410: an expired invitation.
     Gone(String),
     /// 408: the body did not arrive in time.
@@ -55,6 +57,20 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// The registry rules that depend on other rows, named so that every surface can render
+/// a refusal in its own shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broken {
+    /// An organization must keep an active owner.
+    LastOwner,
+    /// The owner already owns the configured maximum of organizations.
+    OrgLimit(u32),
+    /// The customer already has an organization (one-per-customer rule sets).
+    OneOrgPerCustomer,
+    /// The user already belongs to an organization (one-per-user rule sets).
+    OneOrgPerUser,
+}
+
 impl Error {
     pub fn status(&self) -> u16 {
         match self {
@@ -63,7 +79,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::NotFound | Error::InvalidPage => 404,
             Error::MethodNotAllowed(_) => 405,
-            Error::Conflict { .. } => 409,
+            Error::Conflict { .. } | Error::Rule(_) => 409,
             Error::Gone(_) => 410,
             Error::RequestTimeout => 408,
             Error::PreconditionFailed => 412,
@@ -130,6 +146,17 @@ impl Error {
             | Error::Gone(m)
             | Error::Unprocessable(m) => m.clone(),
             Error::Conflict { message, .. } => message.clone(),
+            Error::Rule(Broken::LastOwner) => {
+                "The last active owner of an organization cannot be removed, demoted or deactivated."
+                    .into()
+            }
+            Error::Rule(Broken::OrgLimit(max)) => format!(
+                "OrganizationLimitExceeded: the user already owns the maximum of {max} organization(s)."
+            ),
+            Error::Rule(Broken::OneOrgPerCustomer) => {
+                "The customer already has an organization.".into()
+            }
+            Error::Rule(Broken::OneOrgPerUser) => "The user already belongs to an organization.".into(),
             Error::NotFound => "Not found.".into(),
             Error::InvalidPage => "Invalid page.".into(),
             Error::MethodNotAllowed(_) => "Method not allowed on this resource.".into(),

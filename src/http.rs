@@ -144,6 +144,14 @@ impl Resp {
     }
 }
 
+/// A cookie's value from the `Cookie` header (non-empty values only).
+pub fn cookie(req: &Req, name: &str) -> Option<String> {
+    req.header("cookie")?.split(';').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_string())
+    })
+}
+
 /// The native error body: RFC 9457 problem details.
 pub fn problem(e: &Error, request_id: &str) -> Resp {
     let status = e.status();

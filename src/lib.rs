@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod model;
+pub mod query;
 pub mod registry;
 pub mod router;
 pub mod server;
@@ -24,12 +25,12 @@ pub use server::Running;
 pub fn start(config: Config) -> Result<Running, String> {
     server::raise_fd_limit();
     let store = store::Store::open(&config.db, config.sync).map_err(|e| e.to_string())?;
-    let rules = registry::Rules {
+    let settings = registry::Settings {
         org_create: config.org_create,
         max_owned_orgs: config.max_owned_orgs,
         public_url: config.public_url.clone(),
     };
-    let mut reg = registry::Registry::new(store, rules);
+    let mut reg = registry::Registry::new(store, settings);
     if let Some(path) = &config.invite_outbox {
         reg.delivery = Box::new(registry::invitations::OutboxDelivery(path.clone()));
     }
@@ -42,9 +43,6 @@ pub fn start(config: Config) -> Result<Running, String> {
     let listener = server::bind(&config.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let threads = config.threads;
-    let app = Arc::new(api::App {
-        registry: reg,
-        config,
-    });
+    let app = Arc::new(api::App::new(reg, config));
     server::start(app, listener, threads, admin_token).map_err(|e| e.to_string())
 }

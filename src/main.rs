@@ -87,7 +87,7 @@ fn token_create(db: &str, user: &str, name: &str) -> ExitCode {
     };
     let reg = orgreg::registry::Registry::new(
         store,
-        orgreg::registry::Rules {
+        orgreg::registry::Settings {
             org_create: orgreg::config::OrgCreate::Users,
             max_owned_orgs: None,
             public_url: None,

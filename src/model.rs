@@ -334,6 +334,8 @@ pub struct Activity {
     pub organization: Option<String>,
     pub changes: Value,
     pub request_id: Option<String>,
+    /// The surface (native `v1` or a profile) the change came through.
+    pub surface: String,
 }
 
 /// One page of results plus the total count.
@@ -392,5 +394,82 @@ mod tests {
         );
         assert_eq!(parse_uuid("{0f8fad5b-d9cb-469f-a165-70867728950e}"), None);
         assert_eq!(parse_uuid("acme"), None);
+    }
+}
+
+/// An invitation to join an organization (its token is never part of it).
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub seq: i64,
+    pub id: String,
+    pub organization: String,
+    pub organization_seq: i64,
+    pub email: String,
+    pub role: Role,
+    pub first_name: String,
+    pub last_name: String,
+    pub preferred_language: String,
+    pub expires: String,
+    /// Stored status: open, accepted or revoked (`expired` is derived on read).
+    pub status: String,
+    pub delivery_status: String,
+    pub invited_by: Option<String>,
+    pub accepted_by: Option<String>,
+    pub version: i64,
+    pub created: String,
+    pub modified: String,
+}
+
+impl Invitation {
+    /// The status a client sees: an open invitation past its expiry is `expired`.
+    pub fn effective_status(&self, now: &str) -> &str {
+        if self.status == "open" && self.expires.as_str() <= now {
+            "expired"
+        } else {
+            &self.status
+        }
+    }
+}
+
+/// An object's revision: what its entity tag names. It moves with every stored change
+/// (and, for an organization, with its member count).
+pub trait Revision {
+    fn revision(&self) -> String;
+}
+
+/// A revision computed elsewhere (a digest of a representation).
+impl Revision for String {
+    fn revision(&self) -> String {
+        self.clone()
+    }
+}
+
+impl Revision for Org {
+    fn revision(&self) -> String {
+        format!("{}.{}", self.version, self.member_count)
+    }
+}
+
+impl Revision for Membership {
+    fn revision(&self) -> String {
+        self.version.to_string()
+    }
+}
+
+impl Revision for User {
+    fn revision(&self) -> String {
+        self.version.to_string()
+    }
+}
+
+impl Revision for Customer {
+    fn revision(&self) -> String {
+        self.version.to_string()
+    }
+}
+
+impl Revision for Invitation {
+    fn revision(&self) -> String {
+        self.version.to_string()
     }
 }

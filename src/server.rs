@@ -129,15 +129,10 @@ pub fn start(
     let mut workers = vec![];
     for i in 0..threads {
         let (server, stop, app) = (server.clone(), stop.clone(), app.clone());
-        let conn = app
-            .registry
-            .store
-            .reader()
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let slots = slots.clone();
         let w = std::thread::Builder::new()
             .name(format!("worker-{i}"))
-            .spawn(move || worker(server, stop, app, conn, addr.port(), slots))?;
+            .spawn(move || worker(server, stop, app, addr.port(), slots))?;
         workers.push(w);
     }
     Ok(Running {
@@ -170,7 +165,6 @@ fn worker(
     server: Arc<tiny_http::Server>,
     stop: Arc<AtomicBool>,
     app: Arc<App>,
-    conn: rusqlite::Connection,
     port: u16,
     slots: Arc<BodySlots>,
 ) {
@@ -178,7 +172,7 @@ fn worker(
         match server.recv_timeout(Duration::from_millis(200)) {
             Ok(Some(rq)) => {
                 // A panic while answering or dropping the request must not kill the worker.
-                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, &conn, rq, port, &slots)));
+                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, rq, port, &slots)));
                 if r.is_err() {
                     log::error!("a request's connection handling panicked; the worker goes on");
                 }
@@ -370,7 +364,6 @@ fn method_has_body(m: &str) -> bool {
 
 fn handle(
     app: &App,
-    conn: &rusqlite::Connection,
     mut rq: tiny_http::Request,
     port: u16,
     slots: &BodySlots,
@@ -493,7 +486,7 @@ fn handle(
                 remote,
             };
             match catch_unwind(AssertUnwindSafe(|| {
-                crate::router::dispatch(app, conn, &req)
+                crate::router::dispatch(app, &req)
             })) {
                 Ok(r) => r,
                 Err(_) => {

@@ -1,38 +1,59 @@
 //! Wire formats. `v1` is the native API; each profile renders the same registry
-//! operations in its own shapes. This module holds what they share: the application
-//! state, authentication of a request, strict body parsing that names every bad field,
-//! paging and list-query parsing.
+//! operations in its own shapes. Every surface declares its routes in a table
+//! (`table`), from which the router and `/openapi.json` are derived. This module holds
+//! what the surfaces share: the application state, the mounted surfaces, strict body
+//! parsing that names every bad field, paging, list-query parsing and entity tags.
 
+pub mod doc;
 pub mod openapi;
 pub mod profiles;
 pub mod service;
+pub mod table;
 pub mod v1;
 
 use crate::config::Config;
 use crate::error::{Error, Errors, Result};
 use crate::http::{encode_component, Req, Resp};
-use crate::model;
-use crate::registry::{auth, Ctx, Registry};
-use crate::store::list::{Cond, Field, Kind, ListQuery, Op};
-use rusqlite::types::Value as Sql;
-use rusqlite::Connection;
+use crate::model::{self, Revision};
+use crate::query::{Cond, FieldSpec, Kind, ListQuery, Op, Val};
+use crate::registry::Registry;
 use serde_json::{Map, Value};
 
 pub struct App {
     pub registry: Registry,
     pub config: Config,
+    /// The native API first, then each mounted profile, in routing order.
+    pub surfaces: Vec<table::Profile>,
 }
 
-/// The caller of a request: authenticated from its `Authorization` header (401 when the
-/// header is present but wrong; anonymous when absent).
-pub fn context(app: &App, conn: &Connection, req: &Req) -> Result<Ctx> {
-    let mut ctx = Ctx {
-        actor: None,
-        request_id: req.request_id.clone(),
-        remote: req.remote.map(|a| a.ip()),
-    };
-    ctx.actor = auth::authenticate(&app.registry, conn, req.header("authorization"), &ctx)?;
-    Ok(ctx)
+impl App {
+    pub fn new(registry: Registry, config: Config) -> App {
+        let mut surfaces = vec![v1::routes::surface(&config)];
+        surfaces.extend(profiles::mounted(&config.profiles));
+        App {
+            registry,
+            config,
+            surfaces,
+        }
+    }
+}
+
+/// The weak entity tag of an object's revision.
+pub fn etag(x: &impl Revision) -> String {
+    format!("W/\"{}\"", x.revision())
+}
+
+/// The entity tags of an `If-Match` / `If-None-Match` value, without `W/` and quotes.
+pub fn etag_list(header: &str) -> Vec<String> {
+    header
+        .split(',')
+        .map(|t| {
+            let t = t.trim();
+            let t = t.strip_prefix("W/").unwrap_or(t);
+            t.trim_matches('"').to_string()
+        })
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Strict reading of a JSON object body: every field taken is checked, and whatever is
@@ -332,37 +353,37 @@ const MAX_SEARCH_CHARS: usize = 200;
 const MAX_FILTER_CHARS: usize = 512;
 
 /// Parses one filter value by the field's kind.
-pub fn filter_value(field: &Field, raw: &str) -> std::result::Result<Sql, String> {
+pub fn filter_value(kind: Kind, raw: &str) -> std::result::Result<Val, String> {
     if raw.chars().count() > MAX_FILTER_CHARS {
         return Err(format!(
             "Ensure this value has at most {MAX_FILTER_CHARS} characters."
         ));
     }
-    match field.kind {
+    match kind {
         Kind::Bool => match raw.to_ascii_lowercase().as_str() {
-            "true" | "1" => Ok(Sql::Integer(1)),
-            "false" | "0" => Ok(Sql::Integer(0)),
+            "true" | "1" => Ok(Val::Int(1)),
+            "false" | "0" => Ok(Val::Int(0)),
             _ => Err("Must be true or false.".into()),
         },
         Kind::Int => raw
             .parse::<i64>()
-            .map(Sql::Integer)
+            .map(Val::Int)
             .map_err(|_| "Must be an integer.".into()),
         Kind::Time => model::parse_time(raw)
-            .map(|ms| Sql::Text(model::format_ms(ms)))
+            .map(|ms| Val::Text(model::format_ms(ms)))
             .ok_or_else(|| "Must be an RFC 3339 date-time.".into()),
-        Kind::Ref(_) => model::parse_uuid(raw)
-            .map(Sql::Text)
+        Kind::Ref => model::parse_uuid(raw)
+            .map(Val::Text)
             .ok_or_else(|| "Must be a valid UUID.".into()),
         Kind::Enum(values) => {
             if values.contains(&raw) {
-                Ok(Sql::Text(raw.to_string()))
+                Ok(Val::Text(raw.to_string()))
             } else {
                 Err(format!("Must be one of: {}.", values.join(", ")))
             }
         }
-        Kind::FoldedText => Ok(Sql::Text(model::fold(raw))),
-        Kind::Text => Ok(Sql::Text(raw.to_string())),
+        Kind::FoldedText => Ok(Val::Text(model::fold(raw))),
+        Kind::Text => Ok(Val::Text(raw.to_string())),
     }
 }
 
@@ -371,9 +392,9 @@ pub fn filter_value(field: &Field, raw: &str) -> std::result::Result<Sql, String
 /// 400 (order_by).
 pub fn list_query(
     req: &Req,
-    fields: &[Field],
+    fields: &[FieldSpec],
     filters: &[&str],
-    orders: &[(&str, Field)],
+    orders: &[(&str, &'static str)],
     p: Paging,
 ) -> Result<ListQuery> {
     if req.query.len() > MAX_QUERY_PARAMS {
@@ -392,12 +413,8 @@ pub fn list_query(
             continue;
         };
         if let Some(raw) = req.q(name) {
-            match filter_value(field, raw) {
-                Ok(v) => q.conds.push(Cond {
-                    field: *field,
-                    op: Op::Eq(v),
-                    negate: false,
-                }),
+            match filter_value(field.kind, raw) {
+                Ok(v) => q.conds.push(Cond::new(field.name, Op::Eq(v))),
                 Err(m) => errors.add(name, m),
             }
         }
@@ -424,8 +441,8 @@ pub fn list_query(
 
 pub fn parse_order(
     raw: &str,
-    orders: &[(&str, Field)],
-) -> std::result::Result<Vec<(Field, bool)>, String> {
+    orders: &[(&str, &'static str)],
+) -> std::result::Result<Vec<(&'static str, bool)>, String> {
     let mut out = vec![];
     for key in raw.split(',') {
         if key.is_empty() || key.trim() != key {
@@ -453,15 +470,15 @@ pub fn parse_order(
     Ok(out)
 }
 
-/// 200 with an ETag, or 304 when `If-None-Match` already has it.
-pub fn with_etag(req: &Req, etag: &str, body: &Value) -> Resp {
-    let matches = req.header("if-none-match").is_some_and(|h| {
-        h.split(',').map(str::trim).any(|t| {
-            t == "*" || t == etag || t.trim_start_matches("W/") == etag.trim_start_matches("W/")
-        })
-    });
+/// 200 with the object's ETag, or 304 when `If-None-Match` already has it.
+pub fn with_etag(req: &Req, x: &impl Revision, body: &Value) -> Resp {
+    let rev = x.revision();
+    let tag = etag(x);
+    let matches = req
+        .header("if-none-match")
+        .is_some_and(|h| etag_list(h).iter().any(|t| t == "*" || *t == rev));
     if matches {
-        return Resp::empty(304).with("ETag", etag);
+        return Resp::empty(304).with("ETag", tag);
     }
-    Resp::json(200, body).with("ETag", etag)
+    Resp::json(200, body).with("ETag", tag)
 }

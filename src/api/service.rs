@@ -2,7 +2,6 @@
 
 use super::App;
 use crate::http::Resp;
-use rusqlite::Connection;
 use serde_json::json;
 
 pub fn index(app: &App) -> Resp {
@@ -21,8 +20,8 @@ pub fn index(app: &App) -> Resp {
     )
 }
 
-pub fn health(app: &App, conn: &Connection) -> Resp {
-    if app.registry.healthy(conn) {
+pub fn health(app: &App) -> Resp {
+    if app.registry.healthy() {
         Resp::json(200, &json!({"status": "ok"}))
     } else {
         Resp::json(503, &json!({"status": "unavailable"})).with("Retry-After", "1")

@@ -156,18 +156,13 @@ fn unauthenticated() -> Error {
 
 /// Resolves an `Authorization` header (Bearer, Token or Basic) to an active user.
 /// No header → Ok(None); a header that does not authenticate → 401.
-pub fn authenticate(
-    reg: &Registry,
-    c: &Connection,
-    header: Option<&str>,
-    ctx: &Ctx,
-) -> Result<Option<User>> {
+pub fn authenticate(reg: &Registry, header: Option<&str>, ctx: &Ctx) -> Result<Option<User>> {
     let Some(h) = header else { return Ok(None) };
     let h = h.trim();
     let (scheme, rest) = h.split_once(' ').unwrap_or((h, ""));
     let rest = rest.trim();
     match scheme.to_ascii_lowercase().as_str() {
-        "bearer" | "token" => token_user(reg, c, rest).map(Some),
+        "bearer" | "token" => token_user(reg, rest).map(Some),
         "basic" => {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(rest)
@@ -177,7 +172,7 @@ pub fn authenticate(
             let (username, password) = decoded.split_once(':').ok_or_else(unauthenticated)?;
             // Locked out (too many failures): outside the login route this is simply not
             // authenticated; the Retry-After hint stays.
-            password_user(reg, c, username, password, ctx)
+            password_user(reg, username, password, ctx)
                 .map(Some)
                 .map_err(|e| match e {
                     Error::RateLimited(s) => Error::LockedOut(s),
@@ -189,16 +184,20 @@ pub fn authenticate(
 }
 
 /// The active user owning a live token with this secret.
-pub fn token_user(reg: &Registry, c: &Connection, secret: &str) -> Result<User> {
+pub fn token_user(reg: &Registry, secret: &str) -> Result<User> {
     if secret.is_empty() || secret.len() > 512 {
         return Err(unauthenticated());
     }
     let now_ms = model::now_ms();
     let now = model::format_ms(now_ms);
-    let live = store::tokens::lookup(c, &hash_secret(secret), &now)?.ok_or_else(unauthenticated)?;
-    let user = store::users::by_seq(c, live.user)?
-        .filter(|u| u.is_active)
-        .ok_or_else(unauthenticated)?;
+    let (live, user) = reg.read(|c| {
+        let live =
+            store::tokens::lookup(c, &hash_secret(secret), &now)?.ok_or_else(unauthenticated)?;
+        let user = store::users::by_seq(c, live.user)?
+            .filter(|u| u.is_active)
+            .ok_or_else(unauthenticated)?;
+        Ok((live, user))
+    })?;
     // last_used is kept to the minute: a write at most once a minute per token.
     let stale = live
         .last_used
@@ -215,7 +214,6 @@ pub fn token_user(reg: &Registry, c: &Connection, secret: &str) -> Result<User> 
 /// Verifies a username and password (rate limited per username and address).
 pub fn password_user(
     reg: &Registry,
-    c: &Connection,
     username: &str,
     password: &str,
     ctx: &Ctx,
@@ -226,7 +224,7 @@ pub fn password_user(
         keys.push(format!("a:{ip}"));
     }
     reg.auth.check(&keys)?;
-    let found = store::users::password_hash_by_username(c, username)?;
+    let found = reg.read(|c| store::users::password_hash_by_username(c, username))?;
     let ok = match &found {
         Some((user, Some(phc))) if user.is_active => {
             let mut h = Sha256::new();
@@ -262,9 +260,9 @@ pub fn password_user(
             false
         }
     };
-    if ok {
+    if let (true, Some((user, _))) = (ok, &found) {
         reg.auth.succeed(&ukey);
-        return Ok(found.expect("checked").0);
+        return Ok(user.clone());
     }
     reg.auth.fail(&keys);
     let object = found.as_ref().map(|(u, _)| u.id.clone());
@@ -287,12 +285,11 @@ pub fn password_user(
 /// `POST /v1/auth/login`: a login token (24 h) for a username and password.
 pub fn login(
     reg: &Registry,
-    c: &Connection,
     ctx: &Ctx,
     username: &str,
     password: &str,
 ) -> Result<(String, Token, User)> {
-    let user = password_user(reg, c, username, password, ctx)?;
+    let user = password_user(reg, username, password, ctx)?;
     let ctx = Ctx {
         actor: Some(user.clone()),
         ..ctx.clone()
@@ -343,12 +340,41 @@ pub fn mint(
     Ok((secret, token))
 }
 
-/// A session (profile cookie logins): stored like a token, kind `session`.
-pub fn create_session(reg: &Registry, ctx: &Ctx, user: &User, ttl_ms: i64) -> Result<String> {
+/// A session for a username and password (profile cookie logins): stored like a token,
+/// kind `session`, valid `ttl_ms`. Returns its secret.
+pub fn start_session(
+    reg: &Registry,
+    ctx: &Ctx,
+    username: &str,
+    password: &str,
+    ttl_ms: i64,
+) -> Result<String> {
+    let user = password_user(reg, username, password, ctx)?;
+    let ctx = Ctx {
+        actor: Some(user.clone()),
+        ..ctx.clone()
+    };
     let expires = model::format_ms(model::now_ms() + ttl_ms);
     reg.store
-        .write(|tx| mint(tx, ctx, user, "session", "session", Some(&expires)))
+        .write(|tx| mint(tx, &ctx, &user, "session", "session", Some(&expires)))
         .map(|(s, _)| s)
+}
+
+/// An API token for the caller, who names themself by username, uuid or integer id
+/// (AWX's `users/{name}/personal_tokens/`); anyone else is 403.
+pub fn create_token_as(
+    reg: &Registry,
+    ctx: &Ctx,
+    named: &str,
+    name: &str,
+) -> Result<(String, Token)> {
+    let me = ctx.user()?;
+    if me.username != named && me.id != named && me.seq.to_string() != named {
+        return Err(Error::Forbidden(
+            "Tokens are created for yourself only.".into(),
+        ));
+    }
+    create_token(reg, ctx, name, None)
 }
 
 pub fn create_token(
@@ -363,12 +389,13 @@ pub fn create_token(
 }
 
 pub fn list_tokens(
-    c: &Connection,
+    reg: &Registry,
     ctx: &Ctx,
     limit: i64,
     offset: i64,
 ) -> Result<model::Page<Token>> {
-    store::tokens::list(c, ctx.user()?.seq, &model::now(), limit, offset)
+    let me = ctx.user()?.seq;
+    reg.read(|c| store::tokens::list(c, me, &model::now(), limit, offset))
 }
 
 pub fn revoke_token(reg: &Registry, ctx: &Ctx, id: &str) -> Result<()> {
@@ -435,7 +462,7 @@ pub fn bootstrap(
             },
             hash.as_deref(),
         )?;
-        let ctx = Ctx { actor: None, request_id: "bootstrap".into(), remote: None };
+        let ctx = Ctx::anonymous("bootstrap", None, &super::rules::NATIVE);
         record(
             tx,
             &ctx,
@@ -470,11 +497,7 @@ pub fn bootstrap(
 
 /// `orgreg token create --user NAME`: mints an API token offline.
 pub fn mint_offline(reg: &Registry, username: &str, name: &str) -> Result<String> {
-    let ctx = Ctx {
-        actor: None,
-        request_id: "cli".into(),
-        remote: None,
-    };
+    let ctx = Ctx::anonymous("cli", None, &super::rules::NATIVE);
     reg.store.write(|tx| {
         let user = store::users::by_username(tx, username)?
             .ok_or_else(|| Error::BadRequest(format!("no user named {username:?}")))?;

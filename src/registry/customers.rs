@@ -1,10 +1,10 @@
 //! Customer operations: staff create, change and delete; a customer's owners read it.
 
-use super::users::check_if_match;
-use super::{diff, policy, record, Change, Ctx, Patch, Registry};
+use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
 use crate::error::{Error, Errors, Result};
-use crate::model::{self, Customer, Page};
-use crate::store::{self, list::ListQuery};
+use crate::model::{self, Customer, Page, Revision};
+use crate::query::ListQuery;
+use crate::store;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
@@ -16,10 +16,6 @@ pub struct CustomerInput {
     pub owners: Patch<Vec<String>>,
 }
 
-pub fn etag(c: &Customer) -> String {
-    format!("W/\"{}\"", c.version)
-}
-
 fn snapshot(c: &Customer) -> Map<String, Value> {
     match json!({"name": c.name, "abbreviation": c.abbreviation, "owners": c.owners}) {
         Value::Object(m) => m,
@@ -27,16 +23,19 @@ fn snapshot(c: &Customer) -> Map<String, Value> {
     }
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Customer>> {
+/// Customers the caller may see: staff all, others those they own.
+pub fn list(reg: &Registry, ctx: &Ctx, q: &ListQuery) -> Result<Page<Customer>> {
     let me = ctx.user()?;
-    store::customers::list(c, (!me.is_staff).then_some(me.seq), q)
+    reg.read(|c| store::customers::list(c, (!me.is_staff).then_some(me.seq), q))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, id: &str) -> Result<Customer> {
+pub fn get(reg: &Registry, ctx: &Ctx, id: &str) -> Result<Customer> {
     let me = ctx.user()?;
-    let cu = store::customers::by_id(c, id)?.ok_or(Error::NotFound)?;
-    policy::require_customer_read(c, me, cu.seq)?;
-    Ok(cu)
+    reg.read(|c| {
+        let cu = store::customers::by_id(c, id)?.ok_or(Error::NotFound)?;
+        policy::require_customer_read(c, me, cu.seq)?;
+        Ok(cu)
+    })
 }
 
 /// Resolves owner uuids to user seqs, naming every unknown one.
@@ -92,14 +91,14 @@ pub fn update(
     ctx: &Ctx,
     id: &str,
     input: CustomerInput,
-    if_match: Option<&str>,
+    if_match: Option<&[String]>,
 ) -> Result<Customer> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
         policy::require_customer_read(tx, &me, old.seq)?;
         policy::require_staff(&me)?;
-        check_if_match(if_match, &etag(&old))?;
+        check_if_match(if_match, &old.revision())?;
         let name = input.name.clone().unwrap_or_else(|| old.name.clone());
         let abbreviation = input
             .abbreviation
@@ -140,13 +139,13 @@ pub fn update(
     })
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Result<()> {
+pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
         policy::require_customer_read(tx, &me, old.seq)?;
         policy::require_staff(&me)?;
-        check_if_match(if_match, &etag(&old))?;
+        check_if_match(if_match, &old.revision())?;
         let n = store::customers::org_count(tx, old.seq)?;
         if n > 0 {
             return Err(Error::state(format!(

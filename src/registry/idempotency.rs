@@ -14,7 +14,6 @@ use crate::error::{Error, Result};
 use crate::model;
 use crate::store;
 pub use crate::store::idempotency::Stored;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::sync::{Condvar, Mutex};
@@ -109,7 +108,6 @@ pub enum Begin<'a> {
 /// (same request), refuses (another request: 422), or lets this one run.
 pub fn begin<'a>(
     reg: &'a Registry,
-    c: &Connection,
     user: i64,
     credential: &str,
     key: &str,
@@ -144,7 +142,7 @@ pub fn begin<'a>(
         key: slot,
     };
     let not_before = model::format_ms(model::now_ms() - TTL_MS);
-    match store::idempotency::get(c, user, key, &not_before)? {
+    match reg.read(|c| store::idempotency::get(c, user, key, &not_before))? {
         Some(mut s) if s.request_hash == hash => {
             // The same user with another credential cannot open the body: run again is
             // wrong (a second effect), so refuse.

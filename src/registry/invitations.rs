@@ -8,7 +8,9 @@ use super::policy::{OrgAccess, OrgAction};
 use super::{auth, record, Change, Ctx, Registry};
 use crate::error::{Error, Result};
 use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
-use crate::store::{self, invitations::Invitation, list::ListQuery};
+use crate::model::Invitation;
+use crate::query::ListQuery;
+use crate::store;
 use rusqlite::Connection;
 use serde_json::json;
 use std::io::Write;
@@ -65,10 +67,6 @@ pub struct InviteInput {
     pub expires: Option<String>,
 }
 
-pub fn etag(i: &Invitation) -> String {
-    format!("W/\"{}\"", i.version)
-}
-
 fn require_inviter(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
     let (org, access) = load(c, ctx, key)?;
     access.require(OrgAction::Invite)?;
@@ -77,7 +75,7 @@ fn require_inviter(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgA
 
 /// Creates the invitation row, delivers it and records it, inside `tx`. Returns the
 /// stored invitation and its secret token. Also used by organization create.
-pub fn create_in(
+pub(super) fn create_in(
     reg: &Registry,
     tx: &Connection,
     ctx: &Ctx,
@@ -151,7 +149,7 @@ fn deliver(
     base_url: &str,
 ) -> Result<Invitation> {
     // A configured public URL wins over the request's Host (which a caller controls).
-    let base = reg.rules.public_url.as_deref().unwrap_or(base_url);
+    let base = reg.settings.public_url.as_deref().unwrap_or(base_url);
     let link = format!("{base}/v1/invitations/{secret}/accept");
     let status = match reg.delivery.deliver(inv, org, &link) {
         Ok(()) => "sent",
@@ -178,19 +176,23 @@ pub fn create(
 }
 
 pub fn list(
-    c: &Connection,
+    reg: &Registry,
     ctx: &Ctx,
     key: &OrgKey,
     status: Option<&str>,
     q: &ListQuery,
 ) -> Result<Page<Invitation>> {
-    let (org, _) = require_inviter(c, ctx, key)?;
-    store::invitations::list(c, org.seq, status, &model::now(), q)
+    reg.read(|c| {
+        let (org, _) = require_inviter(c, ctx, key)?;
+        store::invitations::list(c, org.seq, status, &model::now(), q)
+    })
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invitation> {
-    let (org, _) = require_inviter(c, ctx, key)?;
-    store::invitations::by_id(c, org.seq, id)?.ok_or(Error::NotFound)
+pub fn get(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invitation> {
+    reg.read(|c| {
+        let (org, _) = require_inviter(c, ctx, key)?;
+        store::invitations::by_id(c, org.seq, id)?.ok_or(Error::NotFound)
+    })
 }
 
 pub fn revoke(reg: &Registry, ctx: &Ctx, key: &OrgKey, id: &str) -> Result<Invitation> {

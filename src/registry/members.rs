@@ -1,14 +1,19 @@
 //! Membership operations: list, add (one or many, all-or-nothing), join requests,
-//! approve/reject, change role or activity, remove and leave. The invariant "an
-//! organization always keeps an active owner" is checked here, inside the write
-//! transaction, so two racing requests cannot both pass it.
+//! approve/reject, change role or activity, remove and leave, and AWX-style
+//! association. A membership is named by organization and member, or by its own id;
+//! who sees and changes it is the caller's rule set's answer (`policy`). The invariants
+//! "an organization always keeps an active owner" and "one organization per user" (where
+//! the rule set has it) are checked here, inside the write transaction, so two racing
+//! requests cannot both pass them.
 
 use super::orgs::{load, OrgKey};
 use super::policy::{OrgAccess, OrgAction};
-use super::{record, Change, Ctx, Patch, Registry};
-use crate::error::{Error, Errors, Result};
-use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
-use crate::store::{self, list::ListQuery};
+use super::users::UserKey;
+use super::{check_if_match, record, Change, Ctx, Patch, Registry};
+use crate::error::{Broken, Error, Errors, Result};
+use crate::model::{self, MemberStatus, Membership, Org, Page, Revision, Role, User};
+use crate::query::ListQuery;
+use crate::store;
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -17,6 +22,25 @@ use serde_json::json;
 pub enum Who {
     Me,
     User(String),
+}
+
+/// How a caller names one membership.
+#[derive(Debug, Clone)]
+pub enum MemberKey {
+    /// By organization and member.
+    In(OrgKey, Who),
+    /// By the membership's own id (Waldur organization-users).
+    Id(String),
+}
+
+/// Which memberships a list covers.
+#[derive(Debug, Clone)]
+pub enum MemberScope {
+    /// One organization's members.
+    Org(OrgKey),
+    /// Across organizations: staff see all; others their own and those of organizations
+    /// whose customer they own.
+    All,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -35,85 +59,117 @@ pub struct MemberPatch {
     pub is_active: Patch<bool>,
 }
 
-pub fn etag(m: &Membership) -> String {
-    format!("W/\"{}\"", m.version)
-}
-
-/// The organization for a member route. Pending and rejected members, and strangers,
-/// get 404 here; `members/me` routes use `load_for_self` instead.
-fn org_for_members(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
-    load(c, ctx, key)
+fn find_org(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
+    match key {
+        OrgKey::Id(id) => store::orgs::by_id(c, id),
+        OrgKey::Name(n) => store::orgs::by_name(c, n),
+        OrgKey::Seq(s) => store::orgs::by_seq(c, *s),
+    }
 }
 
 /// The organization for the caller's own membership: found whenever the caller has a
 /// membership in it (any status) or can see it.
 fn load_for_self(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess, Membership)> {
     let me = ctx.user()?;
-    let org = match key {
-        OrgKey::Id(id) => store::orgs::by_id(c, id)?,
-        OrgKey::Name(n) => store::orgs::by_name(c, n)?,
-        OrgKey::Seq(s) => store::orgs::by_seq(c, *s)?,
-    }
-    .ok_or(Error::NotFound)?;
-    let access = OrgAccess::of(c, me, &org)?;
+    let org = find_org(c, key)?.ok_or(Error::NotFound)?;
+    let access = OrgAccess::of(c, ctx.rules, me, &org)?;
     let m = store::members::get(c, org.seq, me.seq)?.ok_or(Error::NotFound)?;
     Ok((org, access, m))
 }
 
-fn user_seq(c: &Connection, ctx: &Ctx, who: &Who) -> Result<Option<User>> {
-    match who {
-        Who::Me => Ok(Some(ctx.user()?.clone())),
-        Who::User(id) => store::users::by_id(c, id),
+/// Resolves a membership the caller may see, with its organization and the caller's
+/// access. `uuid_is_self`: a member route naming the caller's own uuid resolves like `me`
+/// (pending members reach their own request). `first` is required of the caller on the
+/// organization before another member is looked up (so a stranger learns nothing).
+fn resolve(
+    c: &Connection,
+    ctx: &Ctx,
+    key: &MemberKey,
+    uuid_is_self: bool,
+    first: OrgAction,
+) -> Result<(Org, OrgAccess, Membership)> {
+    let me = ctx.user()?;
+    match key {
+        MemberKey::In(org, Who::Me) => load_for_self(c, ctx, org),
+        MemberKey::In(org, Who::User(id)) if uuid_is_self && *id == me.id => {
+            load_for_self(c, ctx, org)
+        }
+        MemberKey::In(org, Who::User(id)) => {
+            let (org, access) = load(c, ctx, org)?;
+            access.require(first)?;
+            let user = store::users::by_id(c, id)?.ok_or(Error::NotFound)?;
+            let m = store::members::get(c, org.seq, user.seq)?.ok_or(Error::NotFound)?;
+            Ok((org, access, m))
+        }
+        MemberKey::Id(id) => {
+            let m = store::members::by_id(c, id)?.ok_or(Error::NotFound)?;
+            let org = store::orgs::by_seq(c, m.organization_seq)?.ok_or(Error::NotFound)?;
+            let access = OrgAccess::of(c, ctx.rules, me, &org)?;
+            if !access.may_see_membership(me, &m) {
+                return Err(Error::NotFound);
+            }
+            Ok((org, access, m))
+        }
     }
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, key: &OrgKey, q: &ListQuery) -> Result<Page<Membership>> {
-    let (org, access) = org_for_members(c, ctx, key)?;
-    access.require(OrgAction::ListMembers)?;
-    store::members::list(c, org.seq, q)
-}
-
-/// Memberships across organizations: staff see all; others their own and those of
-/// organizations whose customer they own.
-pub fn list_all(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Membership>> {
+pub fn list(reg: &Registry, ctx: &Ctx, scope: &MemberScope, q: &ListQuery) -> Result<Page<Membership>> {
     let me = ctx.user()?;
-    store::members::list_all(c, (!me.is_staff).then_some(me.seq), q)
+    reg.read(|c| match scope {
+        MemberScope::Org(key) => {
+            let (org, access) = load(c, ctx, key)?;
+            access.require(OrgAction::ListMembers)?;
+            store::members::list(c, org.seq, q)
+        }
+        MemberScope::All => store::members::list_all(c, (!me.is_staff).then_some(me.seq), q),
+    })
 }
 
-/// A membership by its id, with the caller's access to its organization. Whether the
-/// caller may see it is the surface's rule.
-pub fn by_id(c: &Connection, ctx: &Ctx, id: &str) -> Result<(Membership, OrgAccess)> {
-    let me = ctx.user()?;
-    let m = store::members::by_id(c, id)?.ok_or(Error::NotFound)?;
-    let org = store::orgs::by_seq(c, m.organization_seq)?.ok_or(Error::NotFound)?;
-    let access = OrgAccess::of(c, me, &org)?;
-    Ok((m, access))
-}
-
-/// Files a pending membership for `user` (the caller, or anyone when staff asks).
-/// `rule` sees the user's existing memberships inside the transaction and may refuse
-/// (a surface's own rule, e.g. Waldur's one organization per user).
-pub fn request_for(
+/// A page of an organization's memberships with each member's user record (profiles
+/// that list an organization's users render whole user objects).
+pub fn list_users(
     reg: &Registry,
     ctx: &Ctx,
     key: &OrgKey,
-    user_id: &str,
-    rule: impl FnOnce(&[Membership]) -> Result<()>,
-) -> Result<Membership> {
+    q: &ListQuery,
+) -> Result<Page<(Membership, User)>> {
+    reg.read(|c| {
+        let (org, access) = load(c, ctx, key)?;
+        access.require(OrgAction::ListMembers)?;
+        let page = store::members::list(c, org.seq, q)?;
+        let mut items = Vec::with_capacity(page.items.len());
+        for m in page.items {
+            if let Some(u) = store::users::by_seq(c, m.user_seq)? {
+                items.push((m, u));
+            }
+        }
+        Ok(Page {
+            count: page.count,
+            items,
+        })
+    })
+}
+
+pub fn get(reg: &Registry, ctx: &Ctx, key: &MemberKey) -> Result<Membership> {
+    reg.read(|c| resolve(c, ctx, key, false, OrgAction::ListMembers).map(|(_, _, m)| m))
+}
+
+/// Files a pending membership for `user_id` (the caller, or anyone when staff asks) in
+/// organization `key` — Waldur's organization-users create. Under a one-organization-
+/// per-user rule set, a user who already has any membership is refused.
+pub fn request(reg: &Registry, ctx: &Ctx, key: &OrgKey, user_id: &str) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let org = match key {
-            OrgKey::Id(id) => store::orgs::by_id(tx, id)?,
-            OrgKey::Name(n) => store::orgs::by_name(tx, n)?,
-            OrgKey::Seq(s) => store::orgs::by_seq(tx, *s)?,
-        }
-        .ok_or(Error::NotFound)?;
-        let user = store::users::by_id(tx, user_id)?.ok_or_else(|| Error::field("user", "Unknown user."))?;
+        let org = find_org(tx, key)?.ok_or(Error::NotFound)?;
+        let user = store::users::by_id(tx, user_id)?
+            .ok_or_else(|| Error::field("user", "Unknown user."))?;
         if user.seq != me.seq && !me.is_staff {
             return Err(Error::Forbidden("You may file requests for yourself only.".into()));
         }
-        rule(&store::members::of_user(tx, user.seq)?)?;
-        let access = OrgAccess::of(tx, &user, &org)?;
+        if ctx.rules.one_org_per_user && !store::members::of_user(tx, user.seq)?.is_empty() {
+            return Err(Error::Rule(Broken::OneOrgPerUser));
+        }
+        let access = OrgAccess::of(tx, ctx.rules, &user, &org)?;
         access.require_join_request(&org)?;
         if store::members::get(tx, org.seq, user.seq)?.is_some() {
             return Err(Error::state("The user already has a membership or a pending request here."));
@@ -140,44 +196,6 @@ pub fn request_for(
     })
 }
 
-/// Any user, by integer id, for a caller who manages members of `key` (AWX lets
-/// organization admins add users they cannot otherwise see).
-pub fn candidate(c: &Connection, ctx: &Ctx, key: &OrgKey, user_seq: i64) -> Result<User> {
-    let (_, access) = org_for_members(c, ctx, key)?;
-    access.require(OrgAction::ManageMembers)?;
-    store::users::by_seq(c, user_seq)?.ok_or(Error::NotFound)
-}
-
-/// A page of memberships with each member's user record (profiles render users).
-pub fn list_with_users(
-    c: &Connection,
-    ctx: &Ctx,
-    key: &OrgKey,
-    q: &ListQuery,
-) -> Result<Page<(Membership, User)>> {
-    let page = list(c, ctx, key, q)?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for m in page.items {
-        if let Some(u) = store::users::by_seq(c, m.user_seq)? {
-            items.push((m, u));
-        }
-    }
-    Ok(Page {
-        count: page.count,
-        items,
-    })
-}
-
-pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey, who: &Who) -> Result<Membership> {
-    if let Who::Me = who {
-        return load_for_self(c, ctx, key).map(|(_, _, m)| m);
-    }
-    let (org, access) = org_for_members(c, ctx, key)?;
-    access.require(OrgAction::ListMembers)?;
-    let user = user_seq(c, ctx, who)?.ok_or(Error::NotFound)?;
-    store::members::get(c, org.seq, user.seq)?.ok_or(Error::NotFound)
-}
-
 /// Keeps `organizations.owner` pointing at an active owner after a membership change.
 fn after_owner_change(tx: &Connection, ctx: &Ctx, org: &Org) -> Result<()> {
     super::orgs::repoint_owner(tx, ctx, org.seq)
@@ -191,9 +209,7 @@ fn guard_last_owner(tx: &Connection, m: &Membership, still_owner: bool) -> Resul
         && !still_owner
         && store::members::active_owner_count(tx, m.organization_seq)? <= 1
     {
-        return Err(Error::state(
-            "The last active owner of an organization cannot be removed, demoted or deactivated.",
-        ));
+        return Err(Error::Rule(Broken::LastOwner));
     }
     Ok(())
 }
@@ -239,13 +255,8 @@ pub fn add(
 ) -> Result<(Vec<Membership>, bool)> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let org = match key {
-            OrgKey::Id(id) => store::orgs::by_id(tx, id)?,
-            OrgKey::Name(n) => store::orgs::by_name(tx, n)?,
-            OrgKey::Seq(s) => store::orgs::by_seq(tx, *s)?,
-        }
-        .ok_or(Error::NotFound)?;
-        let access = OrgAccess::of(tx, &me, &org)?;
+        let org = find_org(tx, key)?.ok_or(Error::NotFound)?;
+        let access = OrgAccess::of(tx, ctx.rules, &me, &org)?;
         let now = model::now();
         let self_only = !input.bulk && input.users.len() == 1 && input.users[0] == me.id;
 
@@ -337,49 +348,30 @@ pub fn add(
     })
 }
 
-/// Approve or reject a pending membership.
-pub fn decide(
-    reg: &Registry,
-    ctx: &Ctx,
-    key: &OrgKey,
-    who: &Who,
-    approve: bool,
-) -> Result<Membership> {
-    decide_from(reg, ctx, key, who, approve, &[MemberStatus::Pending])
-}
-
-/// Approve or reject a membership currently in one of `from` (surfaces differ: Waldur
-/// approves and rejects in any state). Rejecting an active owner keeps the last-owner rule.
-pub fn decide_from(
-    reg: &Registry,
-    ctx: &Ctx,
-    key: &OrgKey,
-    who: &Who,
-    approve: bool,
-    from: &[MemberStatus],
-) -> Result<Membership> {
+/// Approve or reject a membership: natively a pending request, under Waldur's rules
+/// one in any state (deciding it again is a no-op). Rejecting an approved member takes
+/// their role away: rank rules and the last-owner rule apply.
+pub fn decide(reg: &Registry, ctx: &Ctx, key: &MemberKey, approve: bool) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let (org, access) = org_for_members(tx, ctx, key)?;
+        let (org, access, mut m) = resolve(tx, ctx, key, false, OrgAction::Approve)?;
         access.require(OrgAction::Approve)?;
-        let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
-        let mut m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
-        if !from.contains(&m.status)
-            || m.status
-                == if approve {
-                    MemberStatus::Approved
-                } else {
-                    MemberStatus::Rejected
-                }
-        {
+        let target = if approve {
+            MemberStatus::Approved
+        } else {
+            MemberStatus::Rejected
+        };
+        if !access.decidable(m.status) {
             return Err(Error::state(format!(
                 "The membership is {}, not pending.",
                 m.status.as_str()
             )));
         }
+        if m.status == target {
+            return Ok(m);
+        }
         if !approve {
             if m.status == MemberStatus::Approved {
-                // Rejecting an approved member takes their role away: rank rules apply.
                 access.require_grant(OrgAction::Approve, m.role)?;
             }
             guard_last_owner(tx, &m, false)?;
@@ -389,11 +381,7 @@ pub fn decide_from(
             access.require_grant(OrgAction::Approve, m.role)?;
         }
         let now = model::now();
-        m.status = if approve {
-            MemberStatus::Approved
-        } else {
-            MemberStatus::Rejected
-        };
+        m.status = target;
         m.approved_at = approve.then(|| now.clone());
         let m = store::members::update(tx, &m, approve.then_some(me.seq), &now)?;
         write_change(
@@ -415,23 +403,14 @@ pub fn decide_from(
 pub fn update(
     reg: &Registry,
     ctx: &Ctx,
-    key: &OrgKey,
-    who: &Who,
+    key: &MemberKey,
     patch: MemberPatch,
-    if_match: Option<&str>,
+    if_match: Option<&[String]>,
 ) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let (org, access, old) = match who {
-            Who::Me => load_for_self(tx, ctx, key)?,
-            Who::User(_) => {
-                let (org, access) = org_for_members(tx, ctx, key)?;
-                let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
-                let m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
-                (org, access, m)
-            }
-        };
-        super::users::check_if_match(if_match, &etag(&old))?;
+        let (org, access, old) = resolve(tx, ctx, key, false, OrgAction::ListMembers)?;
+        check_if_match(if_match, &old.revision())?;
         let new_role = patch.role.unwrap_or(old.role);
         let new_active = patch.is_active.unwrap_or(old.is_active);
         access.require_member_change(
@@ -439,6 +418,21 @@ pub fn update(
             (old.role, old.is_active),
             (new_role, new_active),
         )?;
+        change(tx, ctx, &org, old, new_role, new_active)
+    })
+}
+
+/// Sets a membership's role and activity (already authorised), keeping the last owner;
+/// records the change and re-points the organization's owner.
+fn change(
+    tx: &Connection,
+    ctx: &Ctx,
+    org: &Org,
+    old: Membership,
+    new_role: Role,
+    new_active: bool,
+) -> Result<Membership> {
+    {
         guard_last_owner(tx, &old, new_role == Role::Owner && new_active)?;
         if new_role == old.role && new_active == old.is_active {
             // Nothing changes: no new version, no activity row.
@@ -461,45 +455,103 @@ pub fn update(
             ctx,
             member_change("member_updated", &m, serde_json::Value::Object(changes)),
         )?;
-        after_owner_change(tx, ctx, &org)?;
+        after_owner_change(tx, ctx, org)?;
         Ok(m)
-    })
+    }
 }
 
-/// Removes a membership: managers within their rank, or the member themself (leave).
+/// Removes a membership: under the rule set's removers (natively managers within their
+/// rank, or the member themself: leave). The last active owner stays.
 pub fn remove(
     reg: &Registry,
     ctx: &Ctx,
-    key: &OrgKey,
-    who: &Who,
-    if_match: Option<&str>,
+    key: &MemberKey,
+    if_match: Option<&[String]>,
 ) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let (org, access, m) = match who {
-            Who::Me => load_for_self(tx, ctx, key)?,
-            Who::User(id) if *id == me.id => load_for_self(tx, ctx, key)?,
-            Who::User(_) => {
-                let (org, access) = org_for_members(tx, ctx, key)?;
-                let user = user_seq(tx, ctx, who)?.ok_or(Error::NotFound)?;
-                let m = store::members::get(tx, org.seq, user.seq)?.ok_or(Error::NotFound)?;
-                (org, access, m)
+        let (org, access, m) = resolve(tx, ctx, key, true, OrgAction::ListMembers)?;
+        check_if_match(if_match, &m.revision())?;
+        access.require_removal(m.user_seq == me.seq, &m)?;
+        delete(tx, ctx, &org, &m)
+    })
+}
+
+/// Deletes a membership (already authorised), keeping the last owner; records it and
+/// re-points the organization's owner.
+fn delete(tx: &Connection, ctx: &Ctx, org: &Org, m: &Membership) -> Result<()> {
+    guard_last_owner(tx, m, false)?;
+    store::members::delete(tx, m.seq)?;
+    write_change(
+        tx,
+        ctx,
+        member_change(
+            "member_removed",
+            m,
+            json!({"user": [m.user, null], "role": [m.role.as_str(), null], "status": [m.status.as_str(), null]}),
+        ),
+    )?;
+    after_owner_change(tx, ctx, org)
+}
+
+/// AWX-style association, in one transaction: `on` makes `user` an approved member
+/// (an admin when `admin`, else a viewer; an existing member is promoted to admin when
+/// `admin` asks for it and kept as is otherwise); off demotes an admin to viewer
+/// (`admin`) or removes the member. Organization managers only; a user who is not
+/// associated is a no-op.
+pub fn associate(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    user: &UserKey,
+    admin: bool,
+    on: bool,
+) -> Result<()> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access) = load(tx, ctx, key)?;
+        access.require(OrgAction::ManageMembers)?;
+        let target = match user {
+            UserKey::Id(id) => store::users::by_id(tx, id)?,
+            UserKey::Seq(seq) => store::users::by_seq(tx, *seq)?,
+        }
+        .ok_or_else(|| Error::field("user", "Unknown user."))?;
+        let current = store::members::get(tx, org.seq, target.seq)?;
+        match (on, current) {
+            (true, None) => {
+                let role = if admin { Role::Admin } else { Role::Viewer };
+                access.require_grant(OrgAction::ManageMembers, role)?;
+                let now = model::now();
+                let m = store::members::insert(
+                    tx,
+                    &store::members::NewMember {
+                        org: org.seq,
+                        user: target.seq,
+                        role,
+                        status: MemberStatus::Approved,
+                        is_active: true,
+                        approved_by: Some(me.seq),
+                        at: &now,
+                    },
+                )?;
+                write_change(tx, ctx, member_change("member_added", &m, json!({"user": [null, m.user], "role": [null, m.role.as_str()], "status": [null, "approved"], "is_active": [null, true]})))?;
+                after_owner_change(tx, ctx, &org)
             }
-        };
-        super::users::check_if_match(if_match, &etag(&m))?;
-        access.require_member_removal(m.user_seq == me.seq, m.role)?;
-        guard_last_owner(tx, &m, false)?;
-        store::members::delete(tx, m.seq)?;
-        write_change(
-            tx,
-            ctx,
-            member_change(
-                "member_removed",
-                &m,
-                json!({"user": [m.user, null], "role": [m.role.as_str(), null], "status": [m.status.as_str(), null]}),
-            ),
-        )?;
-        after_owner_change(tx, ctx, &org)?;
-        Ok(())
+            (true, Some(m)) if admin && !m.role.at_least(Role::Admin) => {
+                access.require_member_change(m.user_seq == me.seq, (m.role, m.is_active), (Role::Admin, m.is_active))?;
+                let active = m.is_active;
+                change(tx, ctx, &org, m, Role::Admin, active).map(|_| ())
+            }
+            (false, Some(m)) if admin && m.role.at_least(Role::Admin) => {
+                access.require_member_change(m.user_seq == me.seq, (m.role, m.is_active), (Role::Viewer, m.is_active))?;
+                let active = m.is_active;
+                change(tx, ctx, &org, m, Role::Viewer, active).map(|_| ())
+            }
+            (false, Some(m)) if !admin => {
+                access.require_member_removal(m.user_seq == me.seq, m.role)?;
+                delete(tx, ctx, &org, &m)
+            }
+            _ => Ok(()),
+        }
     })
 }

@@ -1,6 +1,8 @@
 //! Operations: everything the registry can do, whatever the wire format asking. Each
-//! write runs in one transaction with its authorization decision (from `policy`) and its
-//! activity row inside it. Nothing here knows HTTP or JSON wire shapes.
+//! write runs in one transaction with its authorization decision (from `policy`, under the
+//! caller's rule set) and its activity row inside it. The registry owns its connections:
+//! callers hand it a `Ctx` and typed inputs, never a storage type. Nothing here knows
+//! HTTP or JSON wire shapes.
 
 pub mod activity;
 pub mod auth;
@@ -10,19 +12,21 @@ pub mod invitations;
 pub mod members;
 pub mod orgs;
 pub mod policy;
+pub mod rules;
 pub mod users;
 
 use crate::config::OrgCreate;
 use crate::error::{Error, Result};
 use crate::model::{self, User};
 use crate::store::Store;
+pub use rules::RuleSet;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
 
-/// Rules set at start that operations consult.
+/// Settings chosen at start that operations consult (whatever the surface).
 #[derive(Debug, Clone)]
-pub struct Rules {
+pub struct Settings {
     pub org_create: OrgCreate,
     pub max_owned_orgs: Option<u32>,
     /// Base URL for links sent out (invitations); None → the request's own.
@@ -31,21 +35,32 @@ pub struct Rules {
 
 pub struct Registry {
     pub store: Store,
-    pub rules: Rules,
+    pub settings: Settings,
     pub auth: auth::AuthState,
     pub delivery: Box<dyn invitations::Delivery>,
     pub idempotency: idempotency::InFlight,
 }
 
-/// Who is asking, and for which request.
+/// Who is asking, for which request, and under which surface's rules.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub actor: Option<User>,
     pub request_id: String,
     pub remote: Option<IpAddr>,
+    pub rules: &'static RuleSet,
 }
 
 impl Ctx {
+    /// An anonymous caller of `request_id` under `rules`.
+    pub fn anonymous(request_id: &str, remote: Option<IpAddr>, rules: &'static RuleSet) -> Ctx {
+        Ctx {
+            actor: None,
+            request_id: request_id.to_string(),
+            remote,
+            rules,
+        }
+    }
+
     /// The authenticated caller, or 401.
     pub fn user(&self) -> Result<&User> {
         self.actor.as_ref().ok_or_else(|| {
@@ -58,20 +73,24 @@ impl Ctx {
 }
 
 impl Registry {
-    pub fn new(store: Store, rules: Rules) -> Registry {
+    pub fn new(store: Store, settings: Settings) -> Registry {
         Registry {
             store,
-            rules,
+            settings,
             auth: auth::AuthState::default(),
             delivery: Box::new(invitations::LogDelivery),
             idempotency: Default::default(),
         }
     }
 
-    /// `SELECT 1` on the given connection: the database answers.
-    pub fn healthy(&self, conn: &Connection) -> bool {
-        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-            .is_ok()
+    /// The database answers a read.
+    pub fn healthy(&self) -> bool {
+        self.store.healthy()
+    }
+
+    /// Runs `f` on a read connection the registry owns.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.store.read(f)
     }
 }
 
@@ -97,6 +116,7 @@ pub fn record(tx: &Connection, ctx: &Ctx, ch: Change) -> Result<()> {
             organization: ch.organization.map(str::to_string),
             changes: ch.changes,
             request_id: Some(ctx.request_id.clone()),
+            surface: ctx.rules.surface.to_string(),
         },
     )
 }
@@ -122,3 +142,41 @@ pub fn diff(old: Option<&Map<String, Value>>, new: Option<&Map<String, Value>>) 
 
 /// An optional field of a partial update: absent, or set (possibly to null).
 pub type Patch<T> = Option<T>;
+
+/// Whether `if_match` (the entity tags a client sent, already unquoted, or `*`) names the
+/// current revision `current`; absent means no precondition. 412 otherwise.
+pub fn check_if_match(if_match: Option<&[String]>, current: &str) -> Result<()> {
+    match if_match {
+        None => Ok(()),
+        Some(tags) if tags.iter().any(|t| t == "*" || t == current) => Ok(()),
+        Some(_) => Err(Error::PreconditionFailed),
+    }
+}
+
+/// The resources whose lists take field conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Users,
+    Customers,
+    Orgs,
+    /// One organization's members.
+    Members,
+    /// Memberships across organizations.
+    AllMembers,
+    Invitations,
+    Activity,
+}
+
+/// The fields a resource's lists filter and order on, by public name and kind.
+pub fn fields(r: Resource) -> Vec<crate::query::FieldSpec> {
+    use crate::store::{self, list::specs};
+    specs(match r {
+        Resource::Users => store::users::FIELDS,
+        Resource::Customers => store::customers::FIELDS,
+        Resource::Orgs => store::orgs::FIELDS,
+        Resource::Members => store::members::FIELDS,
+        Resource::AllMembers => store::members::GLOBAL_FIELDS,
+        Resource::Invitations => store::invitations::FIELDS,
+        Resource::Activity => store::activity::FIELDS,
+    })
+}

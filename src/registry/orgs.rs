@@ -1,12 +1,17 @@
 //! Organization operations: list, read (by id or unique name), create (the owner becomes
-//! an active owner member in the same transaction), update, delete, summary.
+//! an active owner member in the same transaction, optionally with a first invitation),
+//! update, delete, summary. The caller's rule set decides who sees and changes what; the
+//! rules that depend on other rows (organization limit, one organization per customer)
+//! are checked inside the writing transaction for every method that can break them.
 
+use super::invitations::InviteInput;
 use super::policy::{OrgAccess, OrgAction};
-use super::users::check_if_match;
-use super::{diff, policy, record, Change, Ctx, Patch, Registry};
-use crate::error::{Error, Result};
-use crate::model::{self, MemberStatus, Org, Page, Role};
-use crate::store::{self, list::ListQuery, orgs::OrgRow};
+use super::rules::OrgReaders;
+use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
+use crate::error::{Broken, Error, Result};
+use crate::model::{self, Invitation, MemberStatus, Org, Page, Revision, Role};
+use crate::query::ListQuery;
+use crate::store::{self, orgs::OrgRow};
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
@@ -44,10 +49,6 @@ impl OrgKey {
     }
 }
 
-pub fn etag(o: &Org) -> String {
-    format!("W/\"{}.{}\"", o.version, o.member_count)
-}
-
 pub fn snapshot(o: &Org) -> Map<String, Value> {
     match json!({
         "name": o.name, "description": o.description, "native_name": o.native_name,
@@ -69,49 +70,50 @@ fn find(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
 }
 
 /// The organization and the caller's access to it; 404 if absent or invisible.
-pub fn load(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
+pub(super) fn load(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
     let me = ctx.user()?;
     let org = find(c, key)?.ok_or(Error::NotFound)?;
-    let access = OrgAccess::of(c, me, &org)?;
+    let access = OrgAccess::of(c, ctx.rules, me, &org)?;
     if !access.visible() {
         return Err(Error::NotFound);
     }
     Ok((org, access))
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
+/// The organizations the caller sees under its rule set.
+pub fn list(reg: &Registry, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
     let me = ctx.user()?;
-    store::orgs::list(c, (!me.is_staff).then_some(me.seq), q)
+    let everyone = me.is_staff || ctx.rules.org_readers == OrgReaders::AnyUser;
+    reg.read(|c| store::orgs::list(c, (!everyone).then_some(me.seq), q))
 }
 
-/// Every organization, for surfaces where any authenticated user reads all of them
-/// (Waldur).
-pub fn list_all(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
-    ctx.user()?;
-    store::orgs::list(c, None, q)
+pub fn get(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<Org> {
+    reg.read(|c| load(c, ctx, key).map(|(o, _)| o))
 }
 
-/// Any organization by key, for surfaces where every authenticated user may read all.
-pub fn get_any(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
-    let me = ctx.user()?;
-    let org = find(c, key)?.ok_or(Error::NotFound)?;
-    let access = OrgAccess::of(c, me, &org)?;
-    Ok((org, access))
-}
-
-pub fn get(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Org> {
-    load(c, ctx, key).map(|(o, _)| o)
-}
-
+/// The customer an organization is to belong to: one the caller may use, and, under a
+/// one-organization-per-customer rule set, one without an organization yet.
 fn resolve_customer(tx: &Connection, ctx: &Ctx, id: &str) -> Result<i64> {
     let me = ctx.user()?;
     let unknown = || Error::field("customer", "Unknown customer.");
     let cu = store::customers::by_id(tx, id)?.ok_or_else(unknown)?;
-    if policy::may_use_customer(tx, me, cu.seq)? {
-        Ok(cu.seq)
-    } else {
-        Err(unknown())
+    if !policy::may_use_customer(tx, me, cu.seq)? {
+        return Err(unknown());
     }
+    if ctx.rules.one_org_per_customer && store::customers::org_count(tx, cu.seq)? > 0 {
+        return Err(Error::Rule(Broken::OneOrgPerCustomer));
+    }
+    Ok(cu.seq)
+}
+
+/// The configured organization limit, checked for `owner` inside the transaction.
+fn check_limit(reg: &Registry, tx: &Connection, owner: i64) -> Result<()> {
+    if let Some(max) = reg.settings.max_owned_orgs {
+        if store::orgs::owned_count(tx, owner)? >= max as i64 {
+            return Err(Error::Rule(Broken::OrgLimit(max)));
+        }
+    }
+    Ok(())
 }
 
 fn apply(row: &mut OrgRow, input: &OrgInput) {
@@ -224,17 +226,27 @@ fn ensure_owner_member(tx: &Connection, ctx: &Ctx, org: &Org, user: i64, at: &st
     }
 }
 
+/// A first invitation sent with a new organization (native `invite`).
+pub struct FirstInvite {
+    pub input: InviteInput,
+    /// Where accept links point unless `--public-url` says otherwise.
+    pub base_url: String,
+}
+
 /// Creates an organization; the owner (the caller unless staff names another user)
-/// becomes its active owner member in the same transaction. `then` runs inside that
-/// transaction too (used for `invite`).
-pub fn create_with<T>(
+/// becomes its active owner member, and `invite` (if any) is sent, all in one transaction.
+pub fn create(
     reg: &Registry,
     ctx: &Ctx,
     input: OrgInput,
-    then: impl FnOnce(&Connection, &Org) -> Result<T>,
-) -> Result<(Org, T)> {
+    invite: Option<FirstInvite>,
+) -> Result<(Org, Option<(Invitation, String)>)> {
     let me = ctx.user()?.clone();
-    policy::may_create_org(&me, reg.rules.org_create == crate::config::OrgCreate::Staff)?;
+    policy::may_create_org(
+        &me,
+        ctx.rules,
+        reg.settings.org_create == crate::config::OrgCreate::Staff,
+    )?;
     let name = input
         .name
         .clone()
@@ -247,13 +259,7 @@ pub fn create_with<T>(
             }
             _ => me.clone(),
         };
-        if let Some(max) = reg.rules.max_owned_orgs {
-            if store::orgs::owned_count(tx, owner.seq)? >= max as i64 {
-                return Err(Error::state(format!(
-                    "OrganizationLimitExceeded: the user already owns the maximum of {max} organization(s)."
-                )));
-            }
-        }
+        check_limit(reg, tx, owner.seq)?;
         let customer = match input.customer.clone().flatten() {
             Some(id) => Some(resolve_customer(tx, ctx, &id)?),
             None => None,
@@ -288,14 +294,19 @@ pub fn create_with<T>(
             },
         )?;
         ensure_owner_member(tx, ctx, &org, owner.seq, &now)?;
-        let extra = then(tx, &org)?;
+        let invitation = match &invite {
+            None => None,
+            Some(i) => {
+                let access = OrgAccess::of(tx, ctx.rules, &me, &org)?;
+                let sent = super::invitations::create_in(
+                    reg, tx, ctx, &org, &access, &i.input, &i.base_url,
+                )?;
+                Some(sent)
+            }
+        };
         let org = store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)?;
-        Ok((org, extra))
+        Ok((org, invitation))
     })
-}
-
-pub fn create(reg: &Registry, ctx: &Ctx, input: OrgInput) -> Result<Org> {
-    create_with(reg, ctx, input, |_, _| Ok(())).map(|(o, _)| o)
 }
 
 pub fn update(
@@ -303,7 +314,7 @@ pub fn update(
     ctx: &Ctx,
     key: &OrgKey,
     input: OrgInput,
-    if_match: Option<&str>,
+    if_match: Option<&[String]>,
 ) -> Result<Org> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
@@ -325,7 +336,7 @@ pub fn update(
         } else {
             OrgAction::Update
         })?;
-        check_if_match(if_match, &etag(&old))?;
+        check_if_match(if_match, &old.revision())?;
         let now = model::now();
         let mut new_owner = None;
         if let Some(owner_id) = &input.owner {
@@ -333,13 +344,7 @@ pub fn update(
                 access.require(OrgAction::TransferOwner)?;
                 let u = store::users::by_id(tx, owner_id)?
                     .ok_or_else(|| Error::field("owner", "Unknown user."))?;
-                if let Some(max) = reg.rules.max_owned_orgs {
-                    if store::orgs::owned_count(tx, u.seq)? >= max as i64 {
-                        return Err(Error::state(format!(
-                            "OrganizationLimitExceeded: the user already owns the maximum of {max} organization(s)."
-                        )));
-                    }
-                }
+                check_limit(reg, tx, u.seq)?;
                 row.owner = Some(u.seq);
                 new_owner = Some(u.seq);
             }
@@ -378,22 +383,13 @@ pub fn update(
     })
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&str>) -> Result<()> {
-    delete_as(reg, ctx, key, if_match, OrgAction::Delete)
-}
-
-/// Delete under a surface's own delete rule (`Delete`, or `AdminDelete` for AWX).
-pub fn delete_as(
-    reg: &Registry,
-    ctx: &Ctx,
-    key: &OrgKey,
-    if_match: Option<&str>,
-    action: OrgAction,
-) -> Result<()> {
+/// Deletes an organization with its memberships and invitations, under the rule set's
+/// deleters.
+pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&[String]>) -> Result<()> {
     reg.store.write(|tx| {
         let (old, access) = load(tx, ctx, key)?;
-        access.require(action)?;
-        check_if_match(if_match, &etag(&old))?;
+        access.require(OrgAction::Delete)?;
+        check_if_match(if_match, &old.revision())?;
         store::orgs::delete(tx, old.seq)?;
         record(
             tx,
@@ -421,7 +417,11 @@ pub struct Summary {
     pub last_activity: Option<String>,
 }
 
-pub fn summary(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
+pub fn summary(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
+    reg.read(|c| summary_in(c, ctx, key))
+}
+
+fn summary_in(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
     let (org, access) = load(c, ctx, key)?;
     access.require(OrgAction::ReadSummary)?;
     let counts = store::members::counts(c, org.seq)?;

@@ -1,9 +1,14 @@
 //! Who may do what. Every permission decision about organizations and their members is
-//! made here, from (caller, action, object), using data read in the caller's transaction.
-//! Invisible objects answer `NotFound`, visible ones that forbid the action `Forbidden`.
+//! made here, from (caller, action, object, the surface's rule set), using data read in
+//! the caller's transaction. Invisible objects answer `NotFound`, visible ones that
+//! forbid the action `Forbidden`.
 
+use super::rules::{
+    ActivityReaders, Deciders, MembershipReaders, OrgCreators, OrgDeleters, OrgEditors,
+    OrgReaders, Removers, RuleSet,
+};
 use crate::error::{Error, Result};
-use crate::model::{MemberStatus, Org, Role, User};
+use crate::model::{MemberStatus, Membership, Org, Role, User};
 use crate::store;
 use rusqlite::Connection;
 
@@ -16,6 +21,8 @@ pub struct OrgAccess {
     /// The caller's membership status, whatever it is (pending members see only themselves).
     pub status: Option<MemberStatus>,
     pub customer_owner: bool,
+    /// The rule set of the surface asking.
+    pub rules: &'static RuleSet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +34,6 @@ pub enum OrgAction {
     /// Change `owner` (transfer ownership).
     TransferOwner,
     Delete,
-    /// Delete where the surface lets organization admins delete (AWX).
-    AdminDelete,
     ReadSummary,
     ReadActivity,
     ListMembers,
@@ -38,7 +43,12 @@ pub enum OrgAction {
 }
 
 impl OrgAccess {
-    pub fn of(c: &Connection, user: &User, org: &Org) -> Result<OrgAccess> {
+    pub fn of(
+        c: &Connection,
+        rules: &'static RuleSet,
+        user: &User,
+        org: &Org,
+    ) -> Result<OrgAccess> {
         let m = store::members::get(c, org.seq, user.seq)?;
         let active = m
             .as_ref()
@@ -52,10 +62,20 @@ impl OrgAccess {
             role: active.map(|m| m.role),
             status: m.map(|m| m.status),
             customer_owner,
+            rules,
         })
     }
 
     pub fn visible(&self) -> bool {
+        self.staff
+            || self.role.is_some()
+            || self.customer_owner
+            || self.rules.org_readers == OrgReaders::AnyUser
+    }
+
+    /// The organization itself is visible to this caller as a member would see it (its
+    /// member list, feed and summary are for members, whatever the surface shows).
+    fn member_view(&self) -> bool {
         self.staff || self.role.is_some() || self.customer_owner
     }
 
@@ -79,21 +99,31 @@ impl OrgAccess {
         }
         let role = self.role;
         let at_least = |min: Role| role.is_some_and(|r| r.at_least(min));
+        let manager = at_least(Role::Admin) || self.customer_owner;
+        let editors = self.rules.org_editors;
         match action {
-            OrgAction::Read | OrgAction::ListMembers => self.visible(),
-            OrgAction::Update
-            | OrgAction::ReadActivity
-            | OrgAction::ManageMembers
-            | OrgAction::Approve
-            | OrgAction::Invite => at_least(Role::Admin) || self.customer_owner,
+            OrgAction::Read => self.visible(),
+            OrgAction::ListMembers => self.member_view(),
+            OrgAction::Update => editors == OrgEditors::Managers && manager,
             OrgAction::UpdateCurrency => {
-                at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
+                editors == OrgEditors::Managers && (manager || role == Some(Role::Accounting))
             }
-            OrgAction::TransferOwner | OrgAction::Delete => role == Some(Role::Owner),
-            OrgAction::AdminDelete => at_least(Role::Admin),
-            OrgAction::ReadSummary => {
-                at_least(Role::Admin) || self.customer_owner || role == Some(Role::Accounting)
-            }
+            OrgAction::ManageMembers | OrgAction::Invite => manager,
+            OrgAction::Approve => match self.rules.deciders {
+                Deciders::Managers => manager,
+                Deciders::StaffOrCustomerOwner => self.customer_owner,
+            },
+            OrgAction::ReadActivity => match self.rules.activity_readers {
+                ActivityReaders::Managers => manager,
+                ActivityReaders::OrgReaders => self.visible(),
+            },
+            OrgAction::TransferOwner => role == Some(Role::Owner),
+            OrgAction::Delete => match self.rules.org_deleters {
+                OrgDeleters::Owners => role == Some(Role::Owner),
+                OrgDeleters::Admins => at_least(Role::Admin),
+                OrgDeleters::Staff => false,
+            },
+            OrgAction::ReadSummary => manager || role == Some(Role::Accounting),
         }
     }
 
@@ -188,10 +218,50 @@ impl OrgAccess {
         }
         Ok(())
     }
+
+    /// Whether the caller sees membership `m` when it is addressed by its own id: under
+    /// most rule sets whoever lists the organization's members; under Waldur's, staff,
+    /// the member and the customer's owners.
+    pub fn may_see_membership(&self, me: &User, m: &Membership) -> bool {
+        match self.rules.membership_readers {
+            MembershipReaders::OrgMembers => self.allows(OrgAction::ListMembers),
+            MembershipReaders::SelfStaffOrCustomerOwner => {
+                self.staff || self.customer_owner || m.user_seq == me.seq
+            }
+        }
+    }
+
+    /// Removing membership `m` (the caller's own when `on_self`), under the rule set.
+    pub fn require_removal(&self, on_self: bool, m: &Membership) -> Result<()> {
+        match self.rules.removers {
+            Removers::ManagersOrSelf => self.require_member_removal(on_self, m.role),
+            Removers::StaffOrCustomerOwner => {
+                if m.status == MemberStatus::Approved && !(self.staff || self.customer_owner) {
+                    return Err(Self::deny(
+                        "Only staff or the customer's owners remove an approved membership.",
+                    ));
+                }
+                if on_self || self.staff {
+                    return Ok(());
+                }
+                self.require_member_removal(false, m.role)
+            }
+        }
+    }
+
+    /// The states a membership may be approved or rejected from, under the rule set.
+    pub fn decidable(&self, status: MemberStatus) -> bool {
+        match self.rules.deciders {
+            Deciders::Managers => status == MemberStatus::Pending,
+            Deciders::StaffOrCustomerOwner => true,
+        }
+    }
 }
 
-/// Who may create organizations, and for whom.
-pub fn may_create_org(actor: &User, staff_only: bool) -> Result<()> {
+/// Who may create organizations, and for whom: `staff_only` is the registry's
+/// configuration; the rule set may narrow it to staff.
+pub fn may_create_org(actor: &User, rules: &RuleSet, staff_only: bool) -> Result<()> {
+    let staff_only = staff_only || rules.org_creators == OrgCreators::Staff;
     if !actor.is_active {
         return Err(Error::Forbidden(
             "Inactive users cannot create organizations.".into(),
@@ -298,6 +368,7 @@ mod tests {
             role,
             status: role.map(|_| MemberStatus::Approved),
             customer_owner,
+            rules: &crate::registry::rules::NATIVE,
         }
     }
 

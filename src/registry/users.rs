@@ -1,9 +1,10 @@
 //! User operations: list, read, create (staff), update, delete, and `me`.
 
-use super::{auth, diff, policy, record, Change, Ctx, Patch, Registry};
+use super::{auth, check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
 use crate::error::{Error, Result};
-use crate::model::{self, Membership, Page, User};
-use crate::store::{self, list::ListQuery};
+use crate::model::{self, Membership, Page, Revision, User};
+use crate::query::ListQuery;
+use crate::store;
 use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
@@ -40,41 +41,46 @@ pub fn snapshot(u: &User) -> Map<String, Value> {
     }
 }
 
-pub fn etag(u: &User) -> String {
-    format!("W/\"{}\"", u.version)
+/// How a caller names a user: its uuid, or the integer id profiles show.
+#[derive(Debug, Clone)]
+pub enum UserKey {
+    Id(String),
+    Seq(i64),
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, q: &ListQuery) -> Result<Page<User>> {
-    let me = ctx.user()?;
-    store::users::list(c, (!me.is_staff).then_some(me.seq), q)
-}
-
-/// A user the caller may see, by uuid (404 otherwise).
-pub fn get(c: &Connection, ctx: &Ctx, id: &str) -> Result<User> {
-    let me = ctx.user()?;
-    let user = store::users::by_id(c, id)?.ok_or(Error::NotFound)?;
-    if policy::may_read_user(c, me, &user)? {
-        Ok(user)
-    } else {
-        Err(Error::NotFound)
+fn find(c: &Connection, key: &UserKey) -> Result<Option<User>> {
+    match key {
+        UserKey::Id(id) => store::users::by_id(c, id),
+        UserKey::Seq(seq) => store::users::by_seq(c, *seq),
     }
 }
 
-/// A user the caller may see, by integer id (profiles with integer ids).
-pub fn get_by_seq(c: &Connection, ctx: &Ctx, seq: i64) -> Result<User> {
+/// Users the caller may see: staff all, others themselves and their co-members.
+pub fn list(reg: &Registry, ctx: &Ctx, q: &ListQuery) -> Result<Page<User>> {
     let me = ctx.user()?;
-    let user = store::users::by_seq(c, seq)?.ok_or(Error::NotFound)?;
-    if policy::may_read_user(c, me, &user)? {
-        Ok(user)
-    } else {
-        Err(Error::NotFound)
-    }
+    reg.read(|c| store::users::list(c, (!me.is_staff).then_some(me.seq), q))
 }
 
-pub fn me(c: &Connection, ctx: &Ctx) -> Result<(User, Vec<Membership>)> {
+/// A user the caller may see (404 otherwise).
+pub fn get(reg: &Registry, ctx: &Ctx, key: &UserKey) -> Result<User> {
     let me = ctx.user()?;
-    let user = store::users::by_seq(c, me.seq)?.ok_or(Error::NotFound)?;
-    Ok((user, store::members::of_user(c, me.seq)?))
+    reg.read(|c| {
+        let user = find(c, key)?.ok_or(Error::NotFound)?;
+        if policy::may_read_user(c, me, &user)? {
+            Ok(user)
+        } else {
+            Err(Error::NotFound)
+        }
+    })
+}
+
+/// The caller's own record and memberships.
+pub fn me(reg: &Registry, ctx: &Ctx) -> Result<(User, Vec<Membership>)> {
+    let me = ctx.user()?;
+    reg.read(|c| {
+        let user = store::users::by_seq(c, me.seq)?.ok_or(Error::NotFound)?;
+        Ok((user, store::members::of_user(c, me.seq)?))
+    })
 }
 
 fn apply(u: &mut User, input: &UserInput) {
@@ -168,30 +174,12 @@ pub fn create(reg: &Registry, ctx: &Ctx, input: UserInput) -> Result<User> {
 }
 
 /// Compares `If-Match` with the current ETag (`*` matches any).
-pub fn check_if_match(if_match: Option<&str>, current: &str) -> Result<()> {
-    match if_match {
-        None => Ok(()),
-        Some(h) => {
-            let matches = h.split(',').map(str::trim).any(|t| {
-                t == "*"
-                    || t == current
-                    || t.trim_start_matches("W/") == current.trim_start_matches("W/")
-            });
-            if matches {
-                Ok(())
-            } else {
-                Err(Error::PreconditionFailed)
-            }
-        }
-    }
-}
-
 pub fn update(
     reg: &Registry,
     ctx: &Ctx,
     id: &str,
     input: UserInput,
-    if_match: Option<&str>,
+    if_match: Option<&[String]>,
 ) -> Result<User> {
     let me = ctx.user()?.clone();
     if !me.is_staff {
@@ -214,7 +202,7 @@ pub fn update(
     reg.store.write(|tx| {
         let old = store::users::by_id(tx, id)?.ok_or(Error::NotFound)?;
         policy::require_user_write(tx, &me, &old)?;
-        check_if_match(if_match, &etag(&old))?;
+        check_if_match(if_match, &old.revision())?;
         let mut new = old.clone();
         apply(&mut new, &input);
         guard_last_staff(tx, &old, new.is_staff && new.is_active)?;
@@ -258,12 +246,12 @@ fn guard_last_staff(tx: &Connection, old: &User, still_active_staff: bool) -> Re
     Ok(())
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&str>) -> Result<()> {
+pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let old = store::users::by_id(tx, id)?.ok_or(Error::NotFound)?;
         policy::require_user_write(tx, &me, &old)?;
-        check_if_match(if_match, &etag(&old))?;
+        check_if_match(if_match, &old.revision())?;
         guard_last_staff(tx, &old, false)?;
         let sole = store::users::sole_owner_of(tx, old.seq)?;
         if !sole.is_empty() {

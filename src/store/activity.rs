@@ -1,45 +1,22 @@
 //! Queries on `activity`, the audit trail. Rows hold uuids, not foreign keys, so the
 //! record of a deleted object outlives it.
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use crate::error::Result;
 use crate::model::{Activity, Page};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
-const COLS: &str = "a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id";
+const COLS: &str = "a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id, a.surface";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "action",
-        sql: "a.action",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "object_type",
-        sql: "a.object_type",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "object_id",
-        sql: "a.object_id",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "actor",
-        sql: "a.actor",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "organization",
-        sql: "a.organization",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "at",
-        sql: "a.at",
-        kind: Kind::Time,
-    },
+    Field::new("action", "a.action", Kind::Text),
+    Field::new("object_type", "a.object_type", Kind::Text),
+    Field::new("object_id", "a.object_id", Kind::Text),
+    Field::new("actor", "a.actor", Kind::Text),
+    Field::new("organization", "a.organization", Kind::Text),
+    Field::new("at", "a.at", Kind::Time),
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Activity> {
@@ -54,13 +31,14 @@ fn row(r: &Row) -> rusqlite::Result<Activity> {
         organization: r.get(6)?,
         changes: super::json_col(changes),
         request_id: r.get(8)?,
+        surface: r.get(9)?,
     })
 }
 
 pub fn insert(c: &Connection, a: &Activity) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO activity (id, at, actor, action, object_type, object_id, organization, changes, request_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO activity (id, at, actor, action, object_type, object_id, organization, changes, request_id, surface) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )?
     .execute(params![
         a.id,
@@ -71,7 +49,8 @@ pub fn insert(c: &Connection, a: &Activity) -> Result<()> {
         a.object_id,
         a.organization,
         a.changes.to_string(),
-        a.request_id
+        a.request_id,
+        a.surface
     ])?;
     Ok(())
 }
@@ -84,7 +63,7 @@ pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result
         params.push(Sql::Text(org.to_string()));
         filter.push_str(" AND a.organization = ?");
     }
-    filter.push_str(&list::where_sql(q, "a.action", &mut params));
+    filter.push_str(&list::where_sql(q, FIELDS, "a.action", &mut params)?);
     list::page(
         c,
         COLS,

@@ -1,6 +1,7 @@
 //! Queries on `customers` and `customer_owners`.
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
 use crate::model::{Customer, Page};
@@ -12,21 +13,9 @@ const COLS: &str = "c.seq, c.id, c.name, c.abbreviation, c.version, c.created, c
       JOIN users u ON u.seq = co.user WHERE co.customer = c.seq ORDER BY u.seq) u)";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "name",
-        sql: "c.name",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "abbreviation",
-        sql: "c.abbreviation",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "created",
-        sql: "c.created",
-        kind: Kind::Time,
-    },
+    Field::new("name", "c.name", Kind::FoldedText),
+    Field::new("abbreviation", "c.abbreviation", Kind::FoldedText),
+    Field::new("created", "c.created", Kind::Time),
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Customer> {
@@ -111,10 +100,11 @@ pub fn list(c: &Connection, owned_by: Option<i64>, q: &ListQuery) -> Result<Page
     }
     filter.push_str(&list::where_sql(
         q,
+        FIELDS,
         "orgreg_fold(c.name || char(10) || c.abbreviation)",
         &mut params,
-    ));
-    let order = list::order_sql(q, "", "c.seq");
+    )?);
+    let order = list::order_sql(q, FIELDS, "", "c.seq")?;
     list::page(
         c,
         COLS,

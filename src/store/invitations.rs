@@ -1,45 +1,13 @@
 //! Queries on `invitations`. Tokens are stored only as SHA-256 digests; an invitation is
 //! consumed by one conditional UPDATE (exactly one row changes, or it was already used).
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
-use crate::model::{Page, Role};
+use crate::model::{Invitation, Page, Role};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
-
-#[derive(Debug, Clone)]
-pub struct Invitation {
-    pub seq: i64,
-    pub id: String,
-    pub organization: String,
-    pub organization_seq: i64,
-    pub email: String,
-    pub role: Role,
-    pub first_name: String,
-    pub last_name: String,
-    pub preferred_language: String,
-    pub expires: String,
-    /// Stored status: open, accepted or revoked (`expired` is derived on read).
-    pub status: String,
-    pub delivery_status: String,
-    pub invited_by: Option<String>,
-    pub accepted_by: Option<String>,
-    pub version: i64,
-    pub created: String,
-    pub modified: String,
-}
-
-impl Invitation {
-    /// The status a client sees: an open invitation past its expiry is `expired`.
-    pub fn effective_status(&self, now: &str) -> &str {
-        if self.status == "open" && self.expires.as_str() <= now {
-            "expired"
-        } else {
-            &self.status
-        }
-    }
-}
 
 const COLS: &str = "i.seq, i.id, o.id, i.organization, i.email, i.role, i.first_name, i.last_name, \
     i.preferred_language, i.expires, i.status, i.delivery_status, ib.id, ab.id, i.version, i.created, i.modified";
@@ -47,21 +15,9 @@ const FROM: &str = " FROM invitations i JOIN organizations o ON o.seq = i.organi
     LEFT JOIN users ib ON ib.seq = i.invited_by LEFT JOIN users ab ON ab.seq = i.accepted_by";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "email",
-        sql: "i.email_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "role",
-        sql: "i.role",
-        kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
-    },
-    Field {
-        name: "created",
-        sql: "i.created",
-        kind: Kind::Time,
-    },
+    Field::new("email", "i.email_key", Kind::FoldedText),
+    Field::new("role", "i.role", Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"])),
+    Field::new("created", "i.created", Kind::Time),
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Invitation> {
@@ -222,7 +178,7 @@ pub fn list(
         }
         None => {}
     }
-    filter.push_str(&list::where_sql(q, "i.email_key", &mut params));
-    let order = list::order_sql(q, "i.seq DESC", "i.seq");
+    filter.push_str(&list::where_sql(q, FIELDS, "i.email_key", &mut params)?);
+    let order = list::order_sql(q, FIELDS, "i.seq DESC", "i.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }

@@ -1,98 +1,100 @@
-//! The one place list queries are assembled: conditions on whitelisted columns, a
-//! `search` over a pre-folded column, a total order, and LIMIT/OFFSET. Column expressions
-//! come only from the `Field` tables the store modules define; values are always bound
-//! parameters.
+//! The one place list queries become SQL: a resource's `Field` table maps the public
+//! field names of a `query::ListQuery` to column expressions; values are always bound
+//! parameters. A name the table does not declare is an internal error (the wire layer
+//! only builds queries from declared fields).
 
+use crate::error::{Error, Result};
+use crate::query::{Kind, ListQuery, Op, Val};
 use rusqlite::types::Value as Sql;
 
-/// How a query value is parsed before it is bound.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    /// Compared case-insensitively (both sides folded).
-    FoldedText,
-    Bool,
-    Int,
-    /// A UUID: `sql` is a column holding the referenced row's seq, and `lookup` the
-    /// subquery that maps a uuid to it.
-    Ref(&'static str),
-    Time,
-    /// An enumerated value (role, status...): exact text.
-    Enum(&'static [&'static str]),
-}
-
 /// A filterable or orderable field of a list: its public name, the SQL expression it
-/// stands for and its kind.
+/// stands for, its kind, and (for references) the subquery mapping a uuid to a seq.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
     pub name: &'static str,
     pub sql: &'static str,
     pub kind: Kind,
+    pub lookup: Option<&'static str>,
 }
 
-#[derive(Debug, Clone)]
-pub enum Op {
-    Eq(Sql),
-    IContains(String),
-    In(Vec<Sql>),
-    IsNull(bool),
-    Gt(Sql),
-    Gte(Sql),
-    Lt(Sql),
-    Lte(Sql),
-    StartsWith(String),
+impl Field {
+    pub const fn new(name: &'static str, sql: &'static str, kind: Kind) -> Field {
+        Field {
+            name,
+            sql,
+            kind,
+            lookup: None,
+        }
+    }
+    pub const fn reference(name: &'static str, sql: &'static str, lookup: &'static str) -> Field {
+        Field {
+            name,
+            sql,
+            kind: Kind::Ref,
+            lookup: Some(lookup),
+        }
+    }
 }
 
-#[derive(Debug, Clone)]
-pub struct Cond {
-    pub field: Field,
-    pub op: Op,
-    pub negate: bool,
+/// The public part of a field table.
+pub fn specs(fields: &[Field]) -> Vec<crate::query::FieldSpec> {
+    fields
+        .iter()
+        .map(|f| crate::query::FieldSpec {
+            name: f.name,
+            kind: f.kind,
+        })
+        .collect()
 }
 
-/// What a list asks for, in store terms.
-#[derive(Debug, Clone, Default)]
-pub struct ListQuery {
-    pub conds: Vec<Cond>,
-    /// Every term must appear (folded) in the row's search text.
-    pub search: Vec<String>,
-    /// (field, descending). A tie-breaker on creation order is always appended.
-    pub order: Vec<(Field, bool)>,
-    pub limit: i64,
-    pub offset: i64,
+fn find<'a>(fields: &'a [Field], name: &str) -> Result<&'a Field> {
+    fields
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| Error::Internal(format!("list query names an undeclared field {name:?}")))
 }
 
-/// Builds ` AND ...` clauses for `q` against the given search column, pushing parameters.
-pub fn where_sql(q: &ListQuery, search_col: &str, params: &mut Vec<Sql>) -> String {
+fn bind(v: &Val) -> Sql {
+    match v {
+        Val::Text(s) => Sql::Text(s.clone()),
+        Val::Int(i) => Sql::Integer(*i),
+    }
+}
+
+/// Builds ` AND ...` clauses for `q` against `fields` and the given search column,
+/// pushing parameters.
+pub fn where_sql(
+    q: &ListQuery,
+    fields: &[Field],
+    search_col: &str,
+    params: &mut Vec<Sql>,
+) -> Result<String> {
     let mut sql = String::new();
     for c in &q.conds {
-        let expr = match c.field.kind {
-            Kind::Ref(lookup) => format!("{} = ({lookup})", c.field.sql),
-            _ => String::new(),
-        };
-        let col = c.field.sql;
-        let folded = matches!(c.field.kind, Kind::FoldedText);
+        let f = find(fields, c.field)?;
+        let col = f.sql;
+        let folded = matches!(f.kind, Kind::FoldedText);
         let clause = match &c.op {
             Op::Eq(v) => {
-                if let Kind::Ref(_) = c.field.kind {
-                    params.push(v.clone());
-                    expr
-                } else if folded {
-                    params.push(v.clone());
-                    format!("orgreg_fold({col}) = orgreg_fold(?)")
-                } else {
-                    params.push(v.clone());
-                    format!("{col} = ?")
+                params.push(bind(v));
+                match (f.kind, f.lookup) {
+                    (Kind::Ref, Some(lookup)) => format!("{col} = ({lookup})"),
+                    _ if folded => format!("orgreg_fold({col}) = orgreg_fold(?)"),
+                    _ => format!("{col} = ?"),
                 }
+            }
+            Op::IEq(s) => {
+                params.push(Sql::Text(s.clone()));
+                format!("orgreg_fold({col}) = orgreg_fold(?)")
             }
             Op::IContains(s) => {
                 params.push(Sql::Text(crate::model::fold(s)));
                 format!("instr(orgreg_fold(coalesce({col}, '')), ?) > 0")
             }
             Op::StartsWith(s) => {
-                let f = crate::model::fold(s);
-                params.push(Sql::Text(f.clone()));
-                params.push(Sql::Text(f));
+                let folded = crate::model::fold(s);
+                params.push(Sql::Text(folded.clone()));
+                params.push(Sql::Text(folded));
                 format!("substr(orgreg_fold(coalesce({col}, '')), 1, length(?)) = ?")
             }
             Op::In(vs) => {
@@ -100,9 +102,9 @@ pub fn where_sql(q: &ListQuery, search_col: &str, params: &mut Vec<Sql>) -> Stri
                     "0".to_string()
                 } else {
                     let marks = vec!["?"; vs.len()].join(", ");
-                    params.extend(vs.iter().cloned());
-                    match c.field.kind {
-                        Kind::Ref(lookup) => {
+                    params.extend(vs.iter().map(bind));
+                    match (f.kind, f.lookup) {
+                        (Kind::Ref, Some(lookup)) => {
                             let inner = lookup.replace("= ?", &format!("IN ({marks})"));
                             format!("{col} IN ({inner})")
                         }
@@ -119,7 +121,7 @@ pub fn where_sql(q: &ListQuery, search_col: &str, params: &mut Vec<Sql>) -> Stri
                     Op::Lt(_) => "<",
                     _ => "<=",
                 };
-                params.push(v.clone());
+                params.push(bind(v));
                 format!("{col} {sym} ?")
             }
         };
@@ -133,21 +135,21 @@ pub fn where_sql(q: &ListQuery, search_col: &str, params: &mut Vec<Sql>) -> Stri
         params.push(Sql::Text(crate::model::fold(term)));
         sql.push_str(&format!(" AND instr({search_col}, ?) > 0"));
     }
-    sql
+    Ok(sql)
 }
 
 /// ` ORDER BY ...` with the creation-order tie-breaker (always ascending).
-pub fn order_sql(q: &ListQuery, default: &str, seq_col: &str) -> String {
-    let mut parts: Vec<String> = q
-        .order
-        .iter()
-        .map(|(f, desc)| format!("{} {}", f.sql, if *desc { "DESC" } else { "ASC" }))
-        .collect();
+pub fn order_sql(q: &ListQuery, fields: &[Field], default: &str, seq_col: &str) -> Result<String> {
+    let mut parts = vec![];
+    for (name, desc) in &q.order {
+        let f = find(fields, name)?;
+        parts.push(format!("{} {}", f.sql, if *desc { "DESC" } else { "ASC" }));
+    }
     if parts.is_empty() && !default.is_empty() {
         parts.push(default.to_string());
     }
     parts.push(format!("{seq_col} ASC"));
-    format!(" ORDER BY {}", parts.join(", "))
+    Ok(format!(" ORDER BY {}", parts.join(", ")))
 }
 
 /// Runs a list query: the total count of `from + filter`, then one page of `cols` in
@@ -162,7 +164,7 @@ pub fn page<T>(
     order: &str,
     q: &ListQuery,
     row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
-) -> crate::error::Result<crate::model::Page<T>> {
+) -> Result<crate::model::Page<T>> {
     let count: i64 = c
         .prepare_cached(&format!("SELECT count(*){from}{filter}"))?
         .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;

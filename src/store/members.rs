@@ -1,6 +1,7 @@
 //! Queries on `memberships`.
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
 use crate::model::{MemberStatus, Membership, Page, Role};
@@ -13,45 +14,20 @@ const FROM: &str = " FROM memberships m JOIN organizations o ON o.seq = m.organi
     JOIN users u ON u.seq = m.user LEFT JOIN users ab ON ab.seq = m.approved_by";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "role",
-        sql: "m.role",
-        kind: Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
-    },
-    Field {
-        name: "status",
-        sql: "m.status",
-        kind: Kind::Enum(&["pending", "approved", "rejected"]),
-    },
-    Field {
-        name: "is_active",
-        sql: "m.is_active",
-        kind: Kind::Bool,
-    },
-    Field {
-        name: "user",
-        sql: "m.user",
-        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
-    },
-    Field {
-        name: "username",
-        sql: "u.username_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "created",
-        sql: "m.created",
-        kind: Kind::Time,
-    },
-];
-
-/// Ordering by role follows rank (owner first when ascending), not the alphabet.
-pub const ROLE_BY_RANK: Field = Field {
-    name: "role",
-    sql: "CASE m.role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 \
+    Field::new("role", "m.role", Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"])),
+    Field::new("status", "m.status", Kind::Enum(&["pending", "approved", "rejected"])),
+    Field::new("is_active", "m.is_active", Kind::Bool),
+    Field::reference("user", "m.user", "SELECT seq FROM users WHERE id = ?"),
+    Field::new("username", "u.username_key", Kind::FoldedText),
+    Field::new("created", "m.created", Kind::Time),
+    // Ordering by role follows rank (owner first when ascending), not the alphabet.
+    Field::new(
+        "role_rank",
+        "CASE m.role WHEN 'owner' THEN 1 WHEN 'admin' THEN 2 \
           WHEN 'contributor' THEN 3 WHEN 'accounting' THEN 4 ELSE 5 END",
-    kind: Kind::Text,
-};
+        Kind::Text,
+    ),
+];
 
 fn row(r: &Row) -> rusqlite::Result<Membership> {
     let role: String = r.get(8)?;
@@ -172,8 +148,8 @@ pub fn of_user(c: &Connection, user: i64) -> Result<Vec<Membership>> {
 pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>> {
     let mut params: Vec<Sql> = vec![Sql::Integer(org)];
     let mut filter = String::from(" WHERE m.organization = ?");
-    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let order = list::order_sql(q, "", "m.seq");
+    filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
+    let order = list::order_sql(q, FIELDS, "", "m.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
@@ -198,31 +174,15 @@ pub fn list_all(
             " AND (m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
         );
     }
-    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let order = list::order_sql(q, "", "m.seq");
+    filter.push_str(&list::where_sql(q, GLOBAL_FIELDS, "u.search_text", &mut params)?);
+    let order = list::order_sql(q, GLOBAL_FIELDS, "", "m.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
 /// Fields of memberships listed across organizations.
 pub const GLOBAL_FIELDS: &[Field] = &[
-    Field {
-        name: "organization",
-        sql: "m.organization",
-        kind: Kind::Ref("SELECT seq FROM organizations WHERE id = ?"),
-    },
-    Field {
-        name: "user",
-        sql: "m.user",
-        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
-    },
-    Field {
-        name: "status",
-        sql: "m.status",
-        kind: Kind::Enum(&["pending", "approved", "rejected"]),
-    },
-    Field {
-        name: "is_approved",
-        sql: "(m.status = 'approved')",
-        kind: Kind::Bool,
-    },
+    Field::reference("organization", "m.organization", "SELECT seq FROM organizations WHERE id = ?"),
+    Field::reference("user", "m.user", "SELECT seq FROM users WHERE id = ?"),
+    Field::new("status", "m.status", Kind::Enum(&["pending", "approved", "rejected"])),
+    Field::new("is_approved", "(m.status = 'approved')", Kind::Bool),
 ];

@@ -12,6 +12,7 @@ pub const SCHEMA: &str = include_str!("../../schema.sql");
 pub const STEPS: &[&str] = &[
     include_str!("migrations/0001_foundation.sql"),
     include_str!("migrations/0002_invitations.sql"),
+    include_str!("migrations/0003_activity_surface.sql"),
 ];
 
 pub fn latest() -> i64 {

@@ -2,9 +2,10 @@
 //! migration runner, and one module of hand-written queries per table. This layer knows
 //! SQL and nothing of HTTP or of who may do what.
 //!
-//! Layout: every worker thread owns one read connection; every write goes through the one
-//! writer connection behind a mutex, inside `BEGIN IMMEDIATE`. WAL lets reads proceed while
-//! the writer commits.
+//! Layout: reads borrow a connection from a small pool the store owns (opened on demand,
+//! returned after use); every write goes through the one writer connection behind a
+//! mutex, inside `BEGIN IMMEDIATE`. WAL lets reads proceed while the writer commits. No
+//! connection leaves this module except inside `read` and `write`.
 
 pub mod activity;
 pub mod customers;
@@ -35,7 +36,12 @@ pub struct Store {
     /// Set for `:memory:`: the temporary file to remove at stop.
     temporary: bool,
     writer: Mutex<Connection>,
+    /// Idle read connections; `read` takes one (or opens one) and puts it back.
+    readers: Mutex<Vec<Connection>>,
 }
+
+/// How many idle read connections the pool keeps.
+const MAX_IDLE_READERS: usize = 64;
 
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
@@ -61,6 +67,7 @@ impl Store {
             sync,
             temporary,
             writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
         })
     }
 
@@ -68,9 +75,37 @@ impl Store {
         &self.path
     }
 
-    /// A new read connection (one per worker thread).
+    /// A new read connection of its own (tools and tests; the server reads through `read`).
     pub fn reader(&self) -> Result<Connection> {
         open_connection(&self.path, self.sync, false)
+    }
+
+    /// Runs `f` on a read connection from the pool (opening one when none is idle). A
+    /// connection left inside a transaction (a panic mid-read) is not reused.
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let idle = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop();
+        let conn = match idle {
+            Some(c) => c,
+            None => open_connection(&self.path, self.sync, false)?,
+        };
+        let out = f(&conn);
+        if conn.is_autocommit() {
+            let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < MAX_IDLE_READERS {
+                pool.push(conn);
+            }
+        }
+        out
+    }
+
+    /// `SELECT 1` on a read connection: the database answers.
+    pub fn healthy(&self) -> bool {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .is_ok()
     }
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer connection and
@@ -100,6 +135,10 @@ impl Store {
             log::warn!("checkpoint at stop failed: {e}");
         }
         drop(conn);
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
         if self.temporary {
             for suffix in ["", "-wal", "-shm"] {
                 let mut p = self.path.clone().into_os_string();

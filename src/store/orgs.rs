@@ -2,7 +2,8 @@
 //! (active approved membership, or ownership of the organization's customer) because it
 //! must be part of every list query; the rule itself is owned by registry::policy.
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Org, Page, UserRef};
@@ -30,56 +31,24 @@ const VISIBLE: &str =
     OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?1v))";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "name",
-        sql: "o.name_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "native_name",
-        sql: "o.native_name_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "abbreviation",
-        sql: "o.abbreviation_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "description",
-        sql: "o.description",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "customer",
-        sql: "o.customer",
-        kind: Kind::Ref("SELECT seq FROM customers WHERE id = ?"),
-    },
-    Field {
-        name: "owner",
-        sql: "o.owner",
-        kind: Kind::Ref("SELECT seq FROM users WHERE id = ?"),
-    },
-    Field {
-        name: "currency_code",
-        sql: "o.currency_code",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "created",
-        sql: "o.created",
-        kind: Kind::Time,
-    },
-    Field {
-        name: "modified",
-        sql: "o.modified",
-        kind: Kind::Time,
-    },
-    Field {
-        name: "id",
-        sql: "o.seq",
-        kind: Kind::Int,
-    },
+    Field::new("name", "o.name_key", Kind::FoldedText),
+    Field::new("native_name", "o.native_name_key", Kind::FoldedText),
+    Field::new("abbreviation", "o.abbreviation_key", Kind::FoldedText),
+    Field::new("description", "o.description", Kind::Text),
+    Field::reference("customer", "o.customer", "SELECT seq FROM customers WHERE id = ?"),
+    Field::reference("owner", "o.owner", "SELECT seq FROM users WHERE id = ?"),
+    Field::new("currency_code", "o.currency_code", Kind::Text),
+    Field::new("created", "o.created", Kind::Time),
+    Field::new("modified", "o.modified", Kind::Time),
+    Field::new("id", "o.seq", Kind::Int),
+    // The name as stored (case-sensitive exact match, as AWX's `name=` filter is).
+    Field::new("name_exact", "o.name", Kind::Text),
+    // Name and description together, for surfaces whose search covers exactly those (AWX).
+    Field::new(
+        "name_or_description",
+        "(o.name || char(10) || o.description)",
+        Kind::Text,
+    ),
 ];
 
 fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
@@ -284,8 +253,8 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         params.push(Sql::Integer(me));
         filter.push_str(&VISIBLE.replace("?1v", "?"));
     }
-    filter.push_str(&list::where_sql(q, "o.search_text", &mut params));
-    let order = list::order_sql(q, "", "o.seq");
+    filter.push_str(&list::where_sql(q, FIELDS, "o.search_text", &mut params)?);
+    let order = list::order_sql(q, FIELDS, "", "o.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
@@ -303,17 +272,3 @@ pub fn repoint_owner(c: &Connection, org: i64, at: &str) -> Result<bool> {
         .execute(rusqlite::params![org, at])?;
     Ok(n == 1)
 }
-
-/// The name as stored (case-sensitive exact match, as AWX's `name=` filter is).
-pub const NAME_EXACT: Field = Field {
-    name: "name",
-    sql: "o.name",
-    kind: Kind::Text,
-};
-
-/// Name and description together, for surfaces whose search covers exactly those (AWX).
-pub const NAME_AND_DESCRIPTION: Field = Field {
-    name: "name_or_description",
-    sql: "(o.name || char(10) || o.description)",
-    kind: Kind::Text,
-};

@@ -1,7 +1,8 @@
 //! Queries on `users`. The password hash leaves this module only through
 //! `password_hash_by_username`, for verification.
 
-use super::list::{self, Field, Kind, ListQuery};
+use super::list::{self, Field};
+use crate::query::{Kind, ListQuery};
 use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Page, User, UserRef};
@@ -13,51 +14,15 @@ const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name,
     u.is_service_account, u.password_hash IS NOT NULL, u.version, u.created, u.modified";
 
 pub const FIELDS: &[Field] = &[
-    Field {
-        name: "username",
-        sql: "u.username_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "email",
-        sql: "u.email_key",
-        kind: Kind::FoldedText,
-    },
-    Field {
-        name: "is_active",
-        sql: "u.is_active",
-        kind: Kind::Bool,
-    },
-    Field {
-        name: "is_staff",
-        sql: "u.is_staff",
-        kind: Kind::Bool,
-    },
-    Field {
-        name: "is_service_account",
-        sql: "u.is_service_account",
-        kind: Kind::Bool,
-    },
-    Field {
-        name: "first_name",
-        sql: "u.first_name",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "last_name",
-        sql: "u.last_name",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "created",
-        sql: "u.created",
-        kind: Kind::Time,
-    },
-    Field {
-        name: "id",
-        sql: "u.seq",
-        kind: Kind::Int,
-    },
+    Field::new("username", "u.username_key", Kind::FoldedText),
+    Field::new("email", "u.email_key", Kind::FoldedText),
+    Field::new("is_active", "u.is_active", Kind::Bool),
+    Field::new("is_staff", "u.is_staff", Kind::Bool),
+    Field::new("is_service_account", "u.is_service_account", Kind::Bool),
+    Field::new("first_name", "u.first_name", Kind::Text),
+    Field::new("last_name", "u.last_name", Kind::Text),
+    Field::new("created", "u.created", Kind::Time),
+    Field::new("id", "u.seq", Kind::Int),
 ];
 
 fn row(r: &Row) -> rusqlite::Result<User> {
@@ -264,8 +229,8 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
                AND ma.is_active = 1 AND mb.status = 'approved'))",
         );
     }
-    filter.push_str(&list::where_sql(q, "u.search_text", &mut params));
-    let order = list::order_sql(q, "", "u.seq");
+    filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
+    let order = list::order_sql(q, FIELDS, "", "u.seq")?;
     list::page(c, COLS, " FROM users u", &filter, params, &order, q, row)
 }
 

@@ -1,28 +1,44 @@
-//! Profiles: real organization APIs served over the same registry. Each profile is a thin
-//! adapter — it parses its wire format, calls registry operations and renders results —
-//! and owns no tables and no SQL. Rules a seed document states differently from the
-//! native API live beside the profile and are named in its module docs.
+//! Profiles: real organization APIs served over the same registry. Each profile is a
+//! page of mapping — a route table, a parse → one registry operation → render step per
+//! route, an OpenAPI fragment and a rule set — and owns no tables, no SQL and no
+//! permission logic. `drf` is the toolkit the Django REST Framework shaped ones share.
 
 pub mod awx;
 pub mod drf;
 pub mod waldur;
 
-use super::App;
-use crate::http::{Req, Resp};
-use rusqlite::Connection;
+use super::table::{self, Profile};
+use crate::registry::rules::NATIVE;
 
-/// Tries every mounted profile in turn; `None` when no profile serves this path.
-pub fn dispatch(app: &App, conn: &Connection, req: &Req) -> Option<Resp> {
-    let mounted = |name: &str| app.config.profiles.iter().any(|p| p == name);
-    if mounted("waldur") {
-        if let Some(r) = waldur::dispatch(app, conn, req) {
-            return Some(r);
-        }
+/// The profiles `names` mounts, in routing order (Waldur's paths are more specific than
+/// AWX's catch-all under `/api/`).
+pub fn mounted(names: &[String]) -> Vec<Profile> {
+    let on = |name: &str| names.iter().any(|n| n == name);
+    let mut out = vec![];
+    if on("waldur") {
+        out.push(waldur::surface());
     }
-    if mounted("awx") {
-        if let Some(r) = awx::dispatch(app, conn, req) {
-            return Some(r);
-        }
+    if on("awx") {
+        out.push(awx::surface());
     }
-    None
+    out
+}
+
+/// An empty surface (a profile with no routes yet).
+pub fn placeholder(name: &'static str) -> Profile {
+    Profile {
+        name,
+        tags: &[],
+        rules: &NATIVE,
+        routes: vec![],
+        error: |e, req| crate::http::problem(e, &req.request_id),
+        options: |_, _| Err(crate::error::Error::NotFound),
+        finish: table::no_finish,
+        owns: table::owns_nothing,
+        session_cookie: false,
+        idempotent_posts: false,
+        drf_errors: true,
+        schemas: table::no_schemas,
+        finish_doc: table::no_doc_finish,
+    }
 }

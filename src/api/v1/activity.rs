@@ -3,24 +3,14 @@
 use super::activity_json;
 use crate::api::{envelope, paging, Paging};
 use crate::error::{Errors, Result};
+use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::model;
-use crate::registry::{self, Ctx};
-use crate::store::{
-    self,
-    list::{Cond, ListQuery, Op},
-};
-use rusqlite::types::Value as Sql;
-use rusqlite::Connection;
+use crate::registry::{self};
+use crate::query::{Cond, ListQuery, Op, Val};
 
 /// Filters `action, object_type, actor, since, until` (newest first, always).
 pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {
-    let field = |n: &str| {
-        *store::activity::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
     let mut q = ListQuery {
         limit: p.size,
         offset: p.offset(),
@@ -32,21 +22,13 @@ pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {
             if v.chars().count() > 64 {
                 errors.add(name, "Ensure this value has at most 64 characters.");
             } else {
-                q.conds.push(Cond {
-                    field: field(name),
-                    op: Op::Eq(Sql::Text(v.to_string())),
-                    negate: false,
-                });
+                q.conds.push(Cond::eq(name, Val::Text(v.to_string())));
             }
         }
     }
     if let Some(v) = req.q("actor") {
         match model::parse_uuid(v) {
-            Some(id) => q.conds.push(Cond {
-                field: field("actor"),
-                op: Op::Eq(Sql::Text(id)),
-                negate: false,
-            }),
+            Some(id) => q.conds.push(Cond::eq("actor", Val::Text(id))),
             None => errors.add("actor", "Must be a valid UUID."),
         }
     }
@@ -54,13 +36,9 @@ pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {
         if let Some(v) = req.q(name) {
             match model::parse_time(v) {
                 Some(ms) => {
-                    let t = Sql::Text(model::format_ms(ms));
+                    let t = Val::Text(model::format_ms(ms));
                     let op = if since { Op::Gte(t) } else { Op::Lt(t) };
-                    q.conds.push(Cond {
-                        field: field("at"),
-                        op,
-                        negate: false,
-                    });
+                    q.conds.push(Cond::new("at", op));
                 }
                 None => errors.add(name, "Must be an RFC 3339 date-time."),
             }
@@ -70,10 +48,13 @@ pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {
     Ok(q)
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     let p = paging(req, 25, 200)?;
     let q = query(req, p)?;
-    let page = registry::activity::global(c, ctx, &q)?;
+    let page = registry::activity::global(reg, ctx, &q)?;
     Ok(Resp::json(
         200,
         &envelope(

@@ -3,12 +3,10 @@
 use super::path_uuid;
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::Result;
+use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::model::Customer;
 use crate::registry::customers::{self as ops, CustomerInput};
-use crate::registry::{Ctx, Registry};
-use crate::store::{self, list::Field};
-use rusqlite::Connection;
 use serde_json::{json, Value};
 
 pub fn customer_json(c: &Customer) -> Value {
@@ -18,15 +16,7 @@ pub fn customer_json(c: &Customer) -> Value {
     })
 }
 
-fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| {
-        *store::customers::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
-    vec![("name", f("name")), ("created", f("created"))]
-}
+const ORDERS: &[(&str, &str)] = &[("name", "name"), ("created", "created")];
 
 fn parse(req: &Req, create: bool, full: bool) -> Result<CustomerInput> {
     let mut b = Body::from_req(req)?;
@@ -44,16 +34,17 @@ fn parse(req: &Req, create: bool, full: bool) -> Result<CustomerInput> {
     Ok(i)
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        store::customers::FIELDS,
+    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Customers),
         &["name", "abbreviation"],
-        &orders(),
+        ORDERS,
         p,
     )?;
-    let page = ops::list(c, ctx, &q)?;
+    let page = ops::list(reg, ctx, &q)?;
     Ok(Resp::json(
         200,
         &envelope(
@@ -65,20 +56,32 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     ))
 }
 
-pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn create(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     ctx.user()?;
     let cu = ops::create(reg, ctx, parse(req, true, false)?)?;
     Ok(Resp::json(201, &customer_json(&cu))
         .with("Location", format!("/v1/customers/{}", cu.id))
-        .with("ETag", ops::etag(&cu)))
+        .with("ETag", crate::api::etag(&cu)))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
-    let cu = ops::get(c, ctx, &path_uuid(id)?)?;
-    Ok(with_etag(req, &ops::etag(&cu), &customer_json(&cu)))
+pub fn get(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let id = call.param("id");
+    let cu = ops::get(reg, ctx, &path_uuid(id)?)?;
+    Ok(with_etag(req, &cu, &customer_json(&cu)))
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, id: &str, full: bool) -> Result<Resp> {
+pub fn update(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let id = call.param("id");
+    let full = req.method == "PUT";
     ctx.user()?;
     let id = path_uuid(id)?;
     let cu = ops::update(
@@ -86,13 +89,17 @@ pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, id: &str, full: bool) -> Res
         ctx,
         &id,
         parse(req, false, full)?,
-        req.header("if-match"),
+        call.if_match().as_deref(),
     )?;
-    Ok(Resp::json(200, &customer_json(&cu)).with("ETag", ops::etag(&cu)))
+    Ok(Resp::json(200, &customer_json(&cu)).with("ETag", crate::api::etag(&cu)))
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
+pub fn delete(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let _req = call.req;
+    let id = call.param("id");
     ctx.user()?;
-    ops::delete(reg, ctx, &path_uuid(id)?, req.header("if-match"))?;
+    ops::delete(reg, ctx, &path_uuid(id)?, call.if_match().as_deref())?;
     Ok(Resp::empty(204))
 }

@@ -3,13 +3,12 @@
 use super::{membership_json, path_uuid, user_json, SHORT_MAX};
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::{Error, Result};
-use crate::http::{Req, Resp};
+use crate::api::table::Call;
+use crate::http::Resp;
 use crate::model::{self, Role};
 use crate::registry::invitations::{self as ops, InviteInput, NewAccount};
 use crate::registry::orgs::OrgKey;
-use crate::registry::{Ctx, Registry};
-use crate::store::{self, invitations::Invitation, list::Field};
-use rusqlite::Connection;
+use crate::model::Invitation;
 use serde_json::{json, Value};
 
 pub fn invitation_json(i: &Invitation) -> Value {
@@ -72,7 +71,11 @@ const READ_ONLY: &[&str] = &[
     "token",
 ];
 
-pub fn create(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn create(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
     ctx.user()?;
     let mut b = Body::from_req(req)?;
     b.read_only(READ_ONLY);
@@ -89,26 +92,20 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
                 inv.organization, inv.id
             ),
         )
-        .with("ETag", ops::etag(&inv)))
+        .with("ETag", crate::api::etag(&inv)))
 }
 
-fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| {
-        *store::invitations::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
-    vec![("email", f("email")), ("created", f("created"))]
-}
+const ORDERS: &[(&str, &str)] = &[("email", "email"), ("created", "created")];
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
     let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        store::invitations::FIELDS,
+    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Invitations),
         &["email", "role"],
-        &orders(),
+        ORDERS,
         p,
     )?;
     let status = match req.q("status") {
@@ -121,7 +118,7 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
             ))
         }
     };
-    let page = ops::list(c, ctx, &OrgKey::parse(key), status, &q)?;
+    let page = ops::list(reg, ctx, &OrgKey::parse(key), status, &q)?;
     Ok(Resp::json(
         200,
         &envelope(
@@ -133,18 +130,32 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
     ))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
-    let inv = ops::get(c, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
-    Ok(with_etag(req, &ops::etag(&inv), &invitation_json(&inv)))
+pub fn get(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let id = call.param("invitation");
+    let inv = ops::get(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
+    Ok(with_etag(req, &inv, &invitation_json(&inv)))
 }
 
-pub fn revoke(reg: &Registry, ctx: &Ctx, key: &str, id: &str) -> Result<Resp> {
+pub fn revoke(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let key = call.param("id");
+    let id = call.param("invitation");
     ctx.user()?;
     ops::revoke(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
     Ok(Resp::empty(204))
 }
 
-pub fn resend(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Result<Resp> {
+pub fn resend(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let id = call.param("invitation");
     ctx.user()?;
     Body::from_req(req)?.finish()?;
     let (inv, secret) = ops::resend(
@@ -156,10 +167,14 @@ pub fn resend(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, id: &str) -> Resu
     )?;
     let mut body = invitation_json(&inv);
     body["token"] = json!(secret);
-    Ok(Resp::json(200, &body).with("ETag", ops::etag(&inv)))
+    Ok(Resp::json(200, &body).with("ETag", crate::api::etag(&inv)))
 }
 
-pub fn accept(reg: &Registry, ctx: &Ctx, req: &Req, token: &str) -> Result<Resp> {
+pub fn accept(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let token = call.param("token");
     let mut b = Body::from_req(req)?;
     let account = if ctx.actor.is_none() {
         let username = b.string("username", 1, SHORT_MAX, true);

@@ -3,31 +3,16 @@
 use super::{membership_json, path_uuid};
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::{Error, Result};
-use crate::http::{Req, Resp};
+use crate::api::table::Call;
+use crate::http::Resp;
 use crate::model::Role;
-use crate::registry::members::{self as ops, AddInput, MemberPatch, Who};
+use crate::registry::members::{self as ops, AddInput, MemberKey, MemberPatch, MemberScope, Who};
 use crate::registry::orgs::OrgKey;
-use crate::registry::{Ctx, Registry};
-use crate::store::{self, list::Field};
-use rusqlite::Connection;
 use serde_json::json;
 
 const FILTERS: &[&str] = &["role", "status", "is_active", "user"];
 
-fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| {
-        *store::members::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
-    vec![
-        ("username", f("username")),
-        ("role", store::members::ROLE_BY_RANK),
-        ("status", f("status")),
-        ("created", f("created")),
-    ]
-}
+const ORDERS: &[(&str, &str)] = &[("username", "username"), ("role", "role_rank"), ("status", "status"), ("created", "created")];
 
 /// `me` or a user uuid (anything else names nobody: 404).
 pub fn who(seg: &str) -> Result<Who> {
@@ -61,10 +46,14 @@ fn role(b: &mut Body) -> Option<Role> {
     }
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, store::members::FIELDS, FILTERS, &orders(), p)?;
-    let page = ops::list(c, ctx, &OrgKey::parse(key), &q)?;
+    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Members), FILTERS, ORDERS, p)?;
+    let page = ops::list(reg, ctx, &MemberScope::Org(OrgKey::parse(key)), &q)?;
     Ok(Resp::json(
         200,
         &envelope(
@@ -76,7 +65,11 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
     ))
 }
 
-pub fn add(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn add(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
     ctx.user()?;
     let mut b = Body::from_req(req)?;
     b.read_only(&[
@@ -130,15 +123,25 @@ pub fn add(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
             "Location",
             format!("/v1/organizations/{}/members/{}", m.organization, m.user),
         )
-        .with("ETag", ops::etag(m)))
+        .with("ETag", crate::api::etag(m)))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str, user: &str) -> Result<Resp> {
-    let m = ops::get(c, ctx, &OrgKey::parse(key), &who(user)?)?;
-    Ok(with_etag(req, &ops::etag(&m), &membership_json(&m)))
+pub fn get(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let user = call.param("user");
+    let m = ops::get(reg, ctx, &MemberKey::In(OrgKey::parse(key), who(user)?))?;
+    Ok(with_etag(req, &m, &membership_json(&m)))
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, user: &str) -> Result<Resp> {
+pub fn update(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let user = call.param("user");
     ctx.user()?;
     let who = who(user)?;
     let mut b = Body::from_req(req)?;
@@ -161,36 +164,45 @@ pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, user: &str) -> Re
     let m = ops::update(
         reg,
         ctx,
-        &OrgKey::parse(key),
-        &who,
+        &MemberKey::In(OrgKey::parse(key), who),
         patch,
-        req.header("if-match"),
+        call.if_match().as_deref(),
     )?;
-    Ok(Resp::json(200, &membership_json(&m)).with("ETag", ops::etag(&m)))
+    Ok(Resp::json(200, &membership_json(&m)).with("ETag", crate::api::etag(&m)))
 }
 
-pub fn remove(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, user: &str) -> Result<Resp> {
+pub fn remove(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let _req = call.req;
+    let key = call.param("id");
+    let user = call.param("user");
     ctx.user()?;
     ops::remove(
         reg,
         ctx,
-        &OrgKey::parse(key),
-        &who(user)?,
-        req.header("if-match"),
+        &MemberKey::In(OrgKey::parse(key), who(user)?),
+        call.if_match().as_deref(),
     )?;
     Ok(Resp::empty(204))
 }
 
-pub fn decide(
-    reg: &Registry,
-    ctx: &Ctx,
-    req: &Req,
-    key: &str,
-    user: &str,
-    approve: bool,
-) -> Result<Resp> {
+pub fn approve(call: &Call) -> Result<Resp> {
+    decide(call, true)
+}
+
+pub fn reject(call: &Call) -> Result<Resp> {
+    decide(call, false)
+}
+
+fn decide(call: &Call, approve: bool) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let user = call.param("user");
     ctx.user()?;
     Body::from_req(req)?.finish()?;
-    let m = ops::decide(reg, ctx, &OrgKey::parse(key), &who(user)?, approve)?;
-    Ok(Resp::json(200, &membership_json(&m)).with("ETag", ops::etag(&m)))
+    let m = ops::decide(reg, ctx, &MemberKey::In(OrgKey::parse(key), who(user)?), approve)?;
+    Ok(Resp::json(200, &membership_json(&m)).with("ETag", crate::api::etag(&m)))
 }

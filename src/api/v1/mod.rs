@@ -4,9 +4,11 @@
 pub mod activity;
 pub mod auth;
 pub mod customers;
+pub mod doc;
 pub mod invitations;
 pub mod members;
 pub mod orgs;
+pub mod routes;
 pub mod users;
 
 use crate::model::{Activity, Membership, Org, Token, User};
@@ -62,6 +64,7 @@ pub fn activity_json(a: &Activity) -> Value {
         "id": a.id, "at": a.at, "actor": a.actor, "action": a.action,
         "object_type": a.object_type, "object_id": a.object_id,
         "organization": a.organization, "changes": a.changes, "request_id": a.request_id,
+        "surface": a.surface,
     })
 }
 

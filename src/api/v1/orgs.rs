@@ -3,11 +3,10 @@
 use super::{activity_json, org_json, METADATA_MAX, NAME_MAX, TEXT_MAX, URL_MAX};
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::Result;
-use crate::http::{Req, Resp};
+use crate::api::table::Call;
+use crate::http::Resp;
 use crate::registry::orgs::{self as ops, OrgInput, OrgKey};
-use crate::registry::{self, Ctx, Registry};
-use crate::store::{self, list::Field};
-use rusqlite::Connection;
+use crate::registry::{self};
 use serde_json::{json, Map, Value};
 
 const FILTERS: &[&str] = &[
@@ -27,21 +26,7 @@ const READ_ONLY: &[&str] = &[
     "modified_by",
 ];
 
-fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| {
-        *store::orgs::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
-    vec![
-        ("name", f("name")),
-        ("native_name", f("native_name")),
-        ("abbreviation", f("abbreviation")),
-        ("created", f("created")),
-        ("modified", f("modified")),
-    ]
-}
+const ORDERS: &[(&str, &str)] = &[("name", "name"), ("native_name", "native_name"), ("abbreviation", "abbreviation"), ("created", "created"), ("modified", "modified")];
 
 /// Parses an organization body; `full` (PUT) resets omitted optional fields.
 pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
@@ -91,10 +76,13 @@ pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
     i
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, store::orgs::FIELDS, FILTERS, &orders(), p)?;
-    let page = ops::list(c, ctx, &q)?;
+    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Orgs), FILTERS, ORDERS, p)?;
+    let page = ops::list(reg, ctx, &q)?;
     let body = envelope(
         req,
         p,
@@ -104,7 +92,10 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     Ok(Resp::json(200, &body))
 }
 
-pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn create(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     ctx.user()?;
     let mut b = Body::from_req(req)?;
     let input = parse_body(&mut b, true, false);
@@ -135,14 +126,11 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
         }
     };
     b.finish()?;
-    let base = req.base_url();
-    let (o, inv) = ops::create_with(reg, ctx, input, |tx, org| match &invite {
-        None => Ok(None),
-        Some(i) => {
-            let access = crate::registry::policy::OrgAccess::of(tx, ctx.user()?, org)?;
-            crate::registry::invitations::create_in(reg, tx, ctx, org, &access, i, &base).map(Some)
-        }
-    })?;
+    let first = invite.map(|input| ops::FirstInvite {
+        input,
+        base_url: req.base_url(),
+    });
+    let (o, inv) = ops::create(reg, ctx, input, first)?;
     let mut body = org_json(&o);
     if let Some((inv, secret)) = inv {
         let mut i = super::invitations::invitation_json(&inv);
@@ -151,31 +139,47 @@ pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
     }
     Ok(Resp::json(201, &body)
         .with("Location", format!("/v1/organizations/{}", o.id))
-        .with("ETag", ops::etag(&o)))
+        .with("ETag", crate::api::etag(&o)))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
-    let o = ops::get(c, ctx, &OrgKey::parse(key))?;
-    Ok(with_etag(req, &ops::etag(&o), &org_json(&o)))
+pub fn get(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let o = ops::get(reg, ctx, &OrgKey::parse(key))?;
+    Ok(with_etag(req, &o, &org_json(&o)))
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, key: &str, full: bool) -> Result<Resp> {
+pub fn update(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
+    let full = req.method == "PUT";
     ctx.user()?;
     let mut b = Body::from_req(req)?;
     let input = parse_body(&mut b, false, full);
     b.finish()?;
-    let o = ops::update(reg, ctx, &OrgKey::parse(key), input, req.header("if-match"))?;
-    Ok(Resp::json(200, &org_json(&o)).with("ETag", ops::etag(&o)))
+    let o = ops::update(reg, ctx, &OrgKey::parse(key), input, call.if_match().as_deref())?;
+    Ok(Resp::json(200, &org_json(&o)).with("ETag", crate::api::etag(&o)))
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn delete(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let _req = call.req;
+    let key = call.param("id");
     ctx.user()?;
-    ops::delete(reg, ctx, &OrgKey::parse(key), req.header("if-match"))?;
+    ops::delete(reg, ctx, &OrgKey::parse(key), call.if_match().as_deref())?;
     Ok(Resp::empty(204))
 }
 
-pub fn summary(c: &Connection, ctx: &Ctx, key: &str) -> Result<Resp> {
-    let s = ops::summary(c, ctx, &OrgKey::parse(key))?;
+pub fn summary(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let key = call.param("id");
+    let s = ops::summary(reg, ctx, &OrgKey::parse(key))?;
     let to_map = |v: &[(String, i64)]| -> Map<String, Value> {
         v.iter().map(|(k, n)| (k.clone(), json!(n))).collect()
     };
@@ -198,10 +202,14 @@ pub fn summary(c: &Connection, ctx: &Ctx, key: &str) -> Result<Resp> {
     ))
 }
 
-pub fn activity(c: &Connection, ctx: &Ctx, req: &Req, key: &str) -> Result<Resp> {
+pub fn activity(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let key = call.param("id");
     let p = paging(req, 25, 200)?;
     let q = super::activity::query(req, p)?;
-    let page = registry::activity::of_org(c, ctx, &OrgKey::parse(key), &q)?;
+    let page = registry::activity::of_org(reg, ctx, &OrgKey::parse(key), &q)?;
     Ok(Resp::json(
         200,
         &envelope(

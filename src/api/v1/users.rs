@@ -3,11 +3,9 @@
 use super::{path_uuid, user_json, METADATA_MAX, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX};
 use crate::api::{list_query, paging, with_etag, Body};
 use crate::error::Result;
+use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::registry::users::{self as ops, UserInput};
-use crate::registry::{Ctx, Registry};
-use crate::store::{self, list::Field};
-use rusqlite::Connection;
 
 const FILTERS: &[&str] = &[
     "username",
@@ -17,19 +15,7 @@ const FILTERS: &[&str] = &[
     "is_service_account",
 ];
 
-fn orders() -> Vec<(&'static str, Field)> {
-    let f = |n: &str| {
-        *store::users::FIELDS
-            .iter()
-            .find(|f| f.name == n)
-            .expect("declared field")
-    };
-    vec![
-        ("username", f("username")),
-        ("email", f("email")),
-        ("created", f("created")),
-    ]
-}
+const ORDERS: &[(&str, &str)] = &[("username", "username"), ("email", "email"), ("created", "created")];
 
 const READ_ONLY: &[&str] = &["id", "created", "modified", "has_password"];
 
@@ -96,10 +82,13 @@ pub fn parse(req: &Req, create: bool, full: bool) -> Result<UserInput> {
     Ok(i)
 }
 
-pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn list(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, store::users::FIELDS, FILTERS, &orders(), p)?;
-    let page = ops::list(c, ctx, &q)?;
+    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Users), FILTERS, ORDERS, p)?;
+    let page = ops::list(reg, ctx, &q)?;
     let body = crate::api::envelope(
         req,
         p,
@@ -109,30 +98,46 @@ pub fn list(c: &Connection, ctx: &Ctx, req: &Req) -> Result<Resp> {
     Ok(Resp::json(200, &body))
 }
 
-pub fn create(reg: &Registry, ctx: &Ctx, req: &Req) -> Result<Resp> {
+pub fn create(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
     ctx.user()?;
     let input = parse(req, true, false)?;
     let u = ops::create(reg, ctx, input)?;
     Ok(Resp::json(201, &user_json(&u))
         .with("Location", format!("/v1/users/{}", u.id))
-        .with("ETag", ops::etag(&u)))
+        .with("ETag", crate::api::etag(&u)))
 }
 
-pub fn get(c: &Connection, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
-    let u = ops::get(c, ctx, &path_uuid(id)?)?;
-    Ok(with_etag(req, &ops::etag(&u), &user_json(&u)))
+pub fn get(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let id = call.param("id");
+    let u = ops::get(reg, ctx, &ops::UserKey::Id(path_uuid(id)?))?;
+    Ok(with_etag(req, &u, &user_json(&u)))
 }
 
-pub fn update(reg: &Registry, ctx: &Ctx, req: &Req, id: &str, full: bool) -> Result<Resp> {
+pub fn update(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let req = call.req;
+    let id = call.param("id");
+    let full = req.method == "PUT";
     ctx.user()?;
     let id = path_uuid(id)?;
     let input = parse(req, false, full)?;
-    let u = ops::update(reg, ctx, &id, input, req.header("if-match"))?;
-    Ok(Resp::json(200, &user_json(&u)).with("ETag", ops::etag(&u)))
+    let u = ops::update(reg, ctx, &id, input, call.if_match().as_deref())?;
+    Ok(Resp::json(200, &user_json(&u)).with("ETag", crate::api::etag(&u)))
 }
 
-pub fn delete(reg: &Registry, ctx: &Ctx, req: &Req, id: &str) -> Result<Resp> {
+pub fn delete(call: &Call) -> Result<Resp> {
+    let reg = call.reg();
+    let ctx = &call.ctx;
+    let _req = call.req;
+    let id = call.param("id");
     ctx.user()?;
-    ops::delete(reg, ctx, &path_uuid(id)?, req.header("if-match"))?;
+    ops::delete(reg, ctx, &path_uuid(id)?, call.if_match().as_deref())?;
     Ok(Resp::empty(204))
 }
