@@ -362,12 +362,7 @@ fn method_has_body(m: &str) -> bool {
     matches!(m, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
-fn handle(
-    app: &App,
-    mut rq: tiny_http::Request,
-    port: u16,
-    slots: &BodySlots,
-) {
+fn handle(app: &App, mut rq: tiny_http::Request, port: u16, slots: &BodySlots) {
     let started = Instant::now();
     let client_id = rq
         .headers()
@@ -485,9 +480,7 @@ fn handle(
                 request_id: request_id.clone(),
                 remote,
             };
-            match catch_unwind(AssertUnwindSafe(|| {
-                crate::router::dispatch(app, &req)
-            })) {
+            match catch_unwind(AssertUnwindSafe(|| crate::router::dispatch(app, &req))) {
                 Ok(r) => r,
                 Err(_) => {
                     log::error!(

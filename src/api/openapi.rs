@@ -34,9 +34,7 @@ pub fn build(surfaces: &[Profile]) -> Value {
             if p.idempotent_posts && r.method == "POST" && r.caller != Caller::Bare {
                 idempotent(&mut built);
             }
-            let item = paths
-                .entry(r.path.clone())
-                .or_insert_with(|| json!({}));
+            let item = paths.entry(r.path.clone()).or_insert_with(|| json!({}));
             item[r.method.to_ascii_lowercase()] = built;
         }
     }
@@ -100,13 +98,53 @@ mod tests {
     };
     use crate::model;
 
+    const PROFILES: &[&str] = &["awx", "waldur"];
+
+    /// The native surface and the named profiles, as a server mounting them has them.
+    fn surfaces(names: &[&str]) -> Vec<Profile> {
+        let mut cfg = crate::config::Config::for_tests(":memory:");
+        cfg.test_routes = false;
+        let mut s = vec![crate::api::v1::routes::surface(&cfg)];
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        s.extend(crate::api::profiles::mounted(&names));
+        s
+    }
+
     fn doc() -> Value {
-        build(
-            &crate::config::ALL_PROFILES
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>(),
-        )
+        build(&surfaces(&crate::config::ALL_PROFILES))
+    }
+
+    /// The description and the route tables agree both ways: every declared route is
+    /// described at its path and method under its operation id, and every described
+    /// operation is a declared route.
+    #[test]
+    fn description_is_the_route_tables() {
+        let all = surfaces(&crate::config::ALL_PROFILES);
+        let d = build(&all);
+        let mut declared = std::collections::BTreeSet::new();
+        for p in &all {
+            for r in &p.routes {
+                let method = r.method.to_ascii_lowercase();
+                let o = &d["paths"][&r.path][&method];
+                assert_eq!(o["operationId"], json!(r.op), "{} {}", r.method, r.path);
+                declared.insert((r.path.clone(), method));
+                for name in r.path.split('/').filter_map(|s| s.strip_prefix('{')) {
+                    let name = name.trim_end_matches('}');
+                    let described = o["parameters"].as_array().is_some_and(|ps| {
+                        ps.iter().any(|x| x["in"] == "path" && x["name"] == name)
+                    });
+                    assert!(described, "{}: path parameter {name} undescribed", r.op);
+                }
+            }
+        }
+        for (path, item) in d["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                assert!(
+                    declared.contains(&(path.clone(), method.clone())),
+                    "{method} {path} is described but not served"
+                );
+            }
+        }
     }
 
     fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
@@ -171,15 +209,22 @@ mod tests {
             .collect();
         let mut ids = std::collections::HashSet::new();
         for (path, item) in d["paths"].as_object().unwrap() {
-            let path_params: Vec<&str> = item["parameters"]
-                .as_array()
-                .map(|a| a.iter().map(|p| p["name"].as_str().unwrap()).collect())
-                .unwrap_or_default();
             let placeholders: Vec<&str> = path
                 .split('/')
                 .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
                 .collect();
-            assert_eq!(path_params, placeholders, "{path}: path parameters");
+            for o in item.as_object().unwrap().values() {
+                let path_params: Vec<&str> = o["parameters"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter(|p| p["in"] == "path")
+                            .map(|p| p["name"].as_str().unwrap())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                assert_eq!(path_params, placeholders, "{path}: path parameters");
+            }
             for (method, o) in item
                 .as_object()
                 .unwrap()
@@ -326,8 +371,8 @@ mod tests {
         for path in native.iter().chain(&awx).chain(&waldur) {
             assert!(all["paths"].get(*path).is_some(), "{path} is not described");
         }
-        let none = build(&[]);
-        let awx_only = build(&["awx".to_string()]);
+        let none = build(&surfaces(&[]));
+        let awx_only = build(&surfaces(&["awx"]));
         for path in native {
             assert!(none["paths"].get(path).is_some(), "{path}");
         }
@@ -478,6 +523,7 @@ mod tests {
             at: t.clone(),
             actor: None,
             action: "update".into(),
+            surface: "v1".into(),
             object_type: "user".into(),
             object_id: Some(id()),
             organization: None,
@@ -506,7 +552,7 @@ mod tests {
         conforms(&d, "Membership", &membership_json(&m));
         let batch = json!({"count": 1, "results": [membership_json(&m)]});
         conforms(&d, "MembershipBatch", &batch);
-        let inv = crate::store::invitations::Invitation {
+        let inv = model::Invitation {
             seq: 1,
             id: id(),
             organization: id(),
@@ -556,4 +602,3 @@ mod tests {
         assert!(s["UserPatch"].get("required").is_none());
     }
 }
-

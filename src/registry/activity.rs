@@ -1,7 +1,7 @@
 //! Reading the audit trail: the global feed (staff) and an organization's feed (whoever
 //! the caller's rule set lets read it: natively owners, admins, customer owners and staff).
 
-use super::orgs::{load, OrgKey};
+use super::lookup::{load, OrgKey};
 use super::policy::OrgAction;
 use super::{policy, Ctx, Registry};
 use crate::error::Result;

@@ -212,12 +212,7 @@ pub fn token_user(reg: &Registry, secret: &str) -> Result<User> {
 }
 
 /// Verifies a username and password (rate limited per username and address).
-pub fn password_user(
-    reg: &Registry,
-    username: &str,
-    password: &str,
-    ctx: &Ctx,
-) -> Result<User> {
+pub fn password_user(reg: &Registry, username: &str, password: &str, ctx: &Ctx) -> Result<User> {
     let ukey = format!("u:{}", model::fold(username));
     let mut keys = vec![ukey.clone()];
     if let Some(ip) = ctx.remote {

@@ -3,12 +3,12 @@
 //! use, by the signed-in user with the matching email or anonymously creating the
 //! account). Delivery goes through a pluggable `Delivery`.
 
-use super::orgs::{load, OrgKey};
+use super::lookup::{load, OrgKey};
 use super::policy::{OrgAccess, OrgAction};
 use super::{auth, record, Change, Ctx, Registry};
 use crate::error::{Error, Result};
-use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
 use crate::model::Invitation;
+use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
 use crate::query::ListQuery;
 use crate::store;
 use rusqlite::Connection;
@@ -398,7 +398,7 @@ pub fn accept(
                 changes: json!({"status": ["open", "accepted"], "membership": [null, membership.id], "role": [null, inv.role.as_str()]}),
             },
         )?;
-        super::orgs::repoint_owner(tx, &actor_ctx, org.seq)?;
+        super::lookup::repoint_owner(tx, &actor_ctx, org.seq)?;
         let token = if created {
             let expires = model::format_ms(now_ms + auth::LOGIN_TOKEN_TTL_MS);
             let (secret, t) = auth::mint(tx, &actor_ctx, &user, "login", "login", Some(&expires))?;

@@ -6,7 +6,7 @@
 //! the rule set has it) are checked here, inside the write transaction, so two racing
 //! requests cannot both pass them.
 
-use super::orgs::{load, OrgKey};
+use super::lookup::{find, load, OrgKey};
 use super::policy::{OrgAccess, OrgAction};
 use super::users::UserKey;
 use super::{check_if_match, record, Change, Ctx, Patch, Registry};
@@ -59,19 +59,11 @@ pub struct MemberPatch {
     pub is_active: Patch<bool>,
 }
 
-fn find_org(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
-    match key {
-        OrgKey::Id(id) => store::orgs::by_id(c, id),
-        OrgKey::Name(n) => store::orgs::by_name(c, n),
-        OrgKey::Seq(s) => store::orgs::by_seq(c, *s),
-    }
-}
-
 /// The organization for the caller's own membership: found whenever the caller has a
 /// membership in it (any status) or can see it.
 fn load_for_self(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess, Membership)> {
     let me = ctx.user()?;
-    let org = find_org(c, key)?.ok_or(Error::NotFound)?;
+    let org = find(c, key)?.ok_or(Error::NotFound)?;
     let access = OrgAccess::of(c, ctx.rules, me, &org)?;
     let m = store::members::get(c, org.seq, me.seq)?.ok_or(Error::NotFound)?;
     Ok((org, access, m))
@@ -113,7 +105,12 @@ fn resolve(
     }
 }
 
-pub fn list(reg: &Registry, ctx: &Ctx, scope: &MemberScope, q: &ListQuery) -> Result<Page<Membership>> {
+pub fn list(
+    reg: &Registry,
+    ctx: &Ctx,
+    scope: &MemberScope,
+    q: &ListQuery,
+) -> Result<Page<Membership>> {
     let me = ctx.user()?;
     reg.read(|c| match scope {
         MemberScope::Org(key) => {
@@ -160,7 +157,7 @@ pub fn get(reg: &Registry, ctx: &Ctx, key: &MemberKey) -> Result<Membership> {
 pub fn request(reg: &Registry, ctx: &Ctx, key: &OrgKey, user_id: &str) -> Result<Membership> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let org = find_org(tx, key)?.ok_or(Error::NotFound)?;
+        let org = find(tx, key)?.ok_or(Error::NotFound)?;
         let user = store::users::by_id(tx, user_id)?
             .ok_or_else(|| Error::field("user", "Unknown user."))?;
         if user.seq != me.seq && !me.is_staff {
@@ -198,7 +195,7 @@ pub fn request(reg: &Registry, ctx: &Ctx, key: &OrgKey, user_id: &str) -> Result
 
 /// Keeps `organizations.owner` pointing at an active owner after a membership change.
 fn after_owner_change(tx: &Connection, ctx: &Ctx, org: &Org) -> Result<()> {
-    super::orgs::repoint_owner(tx, ctx, org.seq)
+    super::lookup::repoint_owner(tx, ctx, org.seq)
 }
 
 /// 409 if `m` is the organization's last active owner and `still_owner` is false.
@@ -255,7 +252,7 @@ pub fn add(
 ) -> Result<(Vec<Membership>, bool)> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let org = find_org(tx, key)?.ok_or(Error::NotFound)?;
+        let org = find(tx, key)?.ok_or(Error::NotFound)?;
         let access = OrgAccess::of(tx, ctx.rules, &me, &org)?;
         let now = model::now();
         let self_only = !input.bulk && input.users.len() == 1 && input.users[0] == me.id;

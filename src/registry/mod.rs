@@ -9,6 +9,7 @@ pub mod auth;
 pub mod customers;
 pub mod idempotency;
 pub mod invitations;
+mod lookup;
 pub mod members;
 pub mod orgs;
 pub mod policy;

@@ -5,6 +5,8 @@
 //! are checked inside the writing transaction for every method that can break them.
 
 use super::invitations::InviteInput;
+use super::lookup::load;
+pub use super::lookup::{repoint_owner, OrgKey};
 use super::policy::{OrgAccess, OrgAction};
 use super::rules::OrgReaders;
 use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
@@ -31,24 +33,6 @@ pub struct OrgInput {
     pub accepts_join_requests: Patch<bool>,
 }
 
-/// How a caller names an organization in a path: its uuid or its unique name.
-#[derive(Debug, Clone)]
-pub enum OrgKey {
-    Id(String),
-    Name(String),
-    Seq(i64),
-}
-
-impl OrgKey {
-    /// A segment that parses as a UUID (dashed or 32-hex) is an id; anything else a name.
-    pub fn parse(segment: &str) -> OrgKey {
-        match model::parse_uuid(segment) {
-            Some(id) => OrgKey::Id(id),
-            None => OrgKey::Name(segment.to_string()),
-        }
-    }
-}
-
 pub fn snapshot(o: &Org) -> Map<String, Value> {
     match json!({
         "name": o.name, "description": o.description, "native_name": o.native_name,
@@ -59,25 +43,6 @@ pub fn snapshot(o: &Org) -> Map<String, Value> {
         Value::Object(m) => m,
         _ => Map::new(),
     }
-}
-
-fn find(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
-    match key {
-        OrgKey::Id(id) => store::orgs::by_id(c, id),
-        OrgKey::Name(name) => store::orgs::by_name(c, name),
-        OrgKey::Seq(seq) => store::orgs::by_seq(c, *seq),
-    }
-}
-
-/// The organization and the caller's access to it; 404 if absent or invisible.
-pub(super) fn load(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
-    let me = ctx.user()?;
-    let org = find(c, key)?.ok_or(Error::NotFound)?;
-    let access = OrgAccess::of(c, ctx.rules, me, &org)?;
-    if !access.visible() {
-        return Err(Error::NotFound);
-    }
-    Ok((org, access))
 }
 
 /// The organizations the caller sees under its rule set.
@@ -142,28 +107,6 @@ fn apply(row: &mut OrgRow, input: &OrgInput) {
     if let Some(v) = i.accepts_join_requests {
         row.accepts_join_requests = v;
     }
-}
-
-/// Keeps `owner` naming an active owner after a membership change; when it moves, the
-/// organization gets a new version and an `update` activity row.
-pub fn repoint_owner(tx: &Connection, ctx: &Ctx, org_seq: i64) -> Result<()> {
-    let before = store::orgs::by_seq(tx, org_seq)?;
-    if store::orgs::repoint_owner(tx, org_seq, &model::now())? {
-        let after = store::orgs::by_seq(tx, org_seq)?.ok_or(Error::NotFound)?;
-        let old = before.and_then(|o| o.owner.map(|u| u.id));
-        record(
-            tx,
-            ctx,
-            Change {
-                action: "update",
-                object_type: "organization",
-                object_id: Some(&after.id),
-                organization: Some(&after.id),
-                changes: json!({"owner": [old, after.owner.as_ref().map(|u| u.id.clone())]}),
-            },
-        )?;
-    }
-    Ok(())
 }
 
 /// Makes `user` an active, approved owner member of `org` (inserting or promoting).
@@ -255,7 +198,8 @@ pub fn create(
         let owner = match &input.owner {
             Some(id) if *id != me.id => {
                 policy::require_create_for(&me, id)?;
-                store::users::by_id(tx, id)?.ok_or_else(|| Error::field("owner", "Unknown user."))?
+                store::users::by_id(tx, id)?
+                    .ok_or_else(|| Error::field("owner", "Unknown user."))?
             }
             _ => me.clone(),
         };
@@ -299,7 +243,13 @@ pub fn create(
             Some(i) => {
                 let access = OrgAccess::of(tx, ctx.rules, &me, &org)?;
                 let sent = super::invitations::create_in(
-                    reg, tx, ctx, &org, &access, &i.input, &i.base_url,
+                    reg,
+                    tx,
+                    ctx,
+                    &org,
+                    &access,
+                    &i.input,
+                    &i.base_url,
                 )?;
                 Some(sent)
             }

@@ -4,8 +4,8 @@
 //! forbid the action `Forbidden`.
 
 use super::rules::{
-    ActivityReaders, Deciders, MembershipReaders, OrgCreators, OrgDeleters, OrgEditors,
-    OrgReaders, Removers, RuleSet,
+    ActivityReaders, Deciders, MembershipReaders, OrgCreators, OrgDeleters, OrgEditors, OrgReaders,
+    Removers, RuleSet,
 };
 use crate::error::{Error, Result};
 use crate::model::{MemberStatus, Membership, Org, Role, User};

@@ -280,7 +280,7 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) 
         store::users::delete(tx, old.seq)?;
         // Organizations that recorded this user as owner now name a remaining owner.
         for org in orgs {
-            super::orgs::repoint_owner(tx, ctx, org)?;
+            super::lookup::repoint_owner(tx, ctx, org)?;
         }
         record(
             tx,

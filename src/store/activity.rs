@@ -2,9 +2,9 @@
 //! record of a deleted object outlives it.
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use crate::error::Result;
 use crate::model::{Activity, Page};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 

@@ -1,10 +1,10 @@
 //! Queries on `customers` and `customer_owners`.
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
 use crate::model::{Customer, Page};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 

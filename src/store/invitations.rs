@@ -2,10 +2,10 @@
 //! consumed by one conditional UPDATE (exactly one row changes, or it was already used).
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
 use crate::model::{Invitation, Page, Role};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
@@ -16,7 +16,11 @@ const FROM: &str = " FROM invitations i JOIN organizations o ON o.seq = i.organi
 
 pub const FIELDS: &[Field] = &[
     Field::new("email", "i.email_key", Kind::FoldedText),
-    Field::new("role", "i.role", Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"])),
+    Field::new(
+        "role",
+        "i.role",
+        Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
+    ),
     Field::new("created", "i.created", Kind::Time),
 ];
 

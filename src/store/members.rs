@@ -1,10 +1,10 @@
 //! Queries on `memberships`.
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use super::optional;
 use crate::error::Result;
 use crate::model::{MemberStatus, Membership, Page, Role};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
@@ -14,8 +14,16 @@ const FROM: &str = " FROM memberships m JOIN organizations o ON o.seq = m.organi
     JOIN users u ON u.seq = m.user LEFT JOIN users ab ON ab.seq = m.approved_by";
 
 pub const FIELDS: &[Field] = &[
-    Field::new("role", "m.role", Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"])),
-    Field::new("status", "m.status", Kind::Enum(&["pending", "approved", "rejected"])),
+    Field::new(
+        "role",
+        "m.role",
+        Kind::Enum(&["owner", "admin", "contributor", "accounting", "viewer"]),
+    ),
+    Field::new(
+        "status",
+        "m.status",
+        Kind::Enum(&["pending", "approved", "rejected"]),
+    ),
     Field::new("is_active", "m.is_active", Kind::Bool),
     Field::reference("user", "m.user", "SELECT seq FROM users WHERE id = ?"),
     Field::new("username", "u.username_key", Kind::FoldedText),
@@ -174,15 +182,28 @@ pub fn list_all(
             " AND (m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
         );
     }
-    filter.push_str(&list::where_sql(q, GLOBAL_FIELDS, "u.search_text", &mut params)?);
+    filter.push_str(&list::where_sql(
+        q,
+        GLOBAL_FIELDS,
+        "u.search_text",
+        &mut params,
+    )?);
     let order = list::order_sql(q, GLOBAL_FIELDS, "", "m.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
 /// Fields of memberships listed across organizations.
 pub const GLOBAL_FIELDS: &[Field] = &[
-    Field::reference("organization", "m.organization", "SELECT seq FROM organizations WHERE id = ?"),
+    Field::reference(
+        "organization",
+        "m.organization",
+        "SELECT seq FROM organizations WHERE id = ?",
+    ),
     Field::reference("user", "m.user", "SELECT seq FROM users WHERE id = ?"),
-    Field::new("status", "m.status", Kind::Enum(&["pending", "approved", "rejected"])),
+    Field::new(
+        "status",
+        "m.status",
+        Kind::Enum(&["pending", "approved", "rejected"]),
+    ),
     Field::new("is_approved", "(m.status = 'approved')", Kind::Bool),
 ];

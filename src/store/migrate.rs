@@ -78,7 +78,15 @@ pub fn describe(conn: &Connection) -> Result<Vec<String>> {
     })?;
     for row in rows {
         let (ty, name, sql) = row?;
-        let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        // Whitespace is not schema: `ALTER TABLE ... ADD COLUMN` splices its text in
+        // before the closing parenthesis, so spacing around punctuation is folded too.
+        let sql: String = sql
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(" ,", ",")
+            .replace(" )", ")")
+            .replace("( ", "(");
         out.push(format!("{ty} {name}: {sql}"));
         if ty == "table" {
             let mut cols = conn.prepare(&format!("PRAGMA table_xinfo(\"{name}\")"))?;

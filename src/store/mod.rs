@@ -83,11 +83,7 @@ impl Store {
     /// Runs `f` on a read connection from the pool (opening one when none is idle). A
     /// connection left inside a transaction (a panic mid-read) is not reused.
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let idle = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
+        let idle = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
             Some(c) => c,
             None => open_connection(&self.path, self.sync, false)?,

@@ -3,10 +3,10 @@
 //! must be part of every list query; the rule itself is owned by registry::policy.
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Org, Page, UserRef};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
@@ -35,7 +35,11 @@ pub const FIELDS: &[Field] = &[
     Field::new("native_name", "o.native_name_key", Kind::FoldedText),
     Field::new("abbreviation", "o.abbreviation_key", Kind::FoldedText),
     Field::new("description", "o.description", Kind::Text),
-    Field::reference("customer", "o.customer", "SELECT seq FROM customers WHERE id = ?"),
+    Field::reference(
+        "customer",
+        "o.customer",
+        "SELECT seq FROM customers WHERE id = ?",
+    ),
     Field::reference("owner", "o.owner", "SELECT seq FROM users WHERE id = ?"),
     Field::new("currency_code", "o.currency_code", Kind::Text),
     Field::new("created", "o.created", Kind::Time),

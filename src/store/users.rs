@@ -2,10 +2,10 @@
 //! `password_hash_by_username`, for verification.
 
 use super::list::{self, Field};
-use crate::query::{Kind, ListQuery};
 use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Page, User, UserRef};
+use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 

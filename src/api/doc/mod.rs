@@ -19,7 +19,9 @@ pub fn idempotent(op: &mut Value) {
         Some(Value::Array(a)) => a.push(param),
         _ => op["parameters"] = json!([param]),
     }
-    let responses = op["responses"].as_object_mut().expect("responses");
+    let Some(responses) = op["responses"].as_object_mut() else {
+        return;
+    };
     for status in ["400", "422"] {
         responses.entry(status).or_insert_with(|| {
             let name = problem_name(status.parse().unwrap_or(400));
@@ -208,7 +210,9 @@ pub fn upper_first(s: &str) -> String {
 
 /// A paged list of `item`: `page`, `page_size`, the filters, `search` over the named
 /// fields (if any) and `order_by` over `orders` (if any).
-pub fn list_op(o: Op, summary: &str,
+pub fn list_op(
+    o: Op,
+    summary: &str,
     item: &str,
     filters: Vec<Value>,
     orders: &[&str],
@@ -288,11 +292,7 @@ pub fn delete_op(o: Op, summary: &str) -> Op {
 
 /// A POST action on an object (approve, reject, resend...) answering 200 with `item` and
 /// the named headers.
-pub fn action_op(o: Op, summary: &str,
-    body: Option<&str>,
-    item: &str,
-    headers: &[&str],
-) -> Op {
+pub fn action_op(o: Op, summary: &str, body: Option<&str>, item: &str, headers: &[&str]) -> Op {
     let o = o.summary(summary);
     let o = match body {
         Some(b) => o.body(b, false).errors(&[400, 413, 415]),
@@ -598,7 +598,12 @@ pub fn input(props: &Value, required: &[&str]) -> Value {
 }
 
 /// `{name}Create`, `{name}Put` (both with `required`) and `{name}Patch` (nothing required).
-pub fn write_variants(schemas: &mut Map<String, Value>, name: &str, props: Value, required: &[&str]) {
+pub fn write_variants(
+    schemas: &mut Map<String, Value>,
+    name: &str,
+    props: Value,
+    required: &[&str],
+) {
     schemas.insert(format!("{name}Create"), input(&props, required));
     schemas.insert(format!("{name}Put"), input(&props, required));
     schemas.insert(format!("{name}Patch"), input(&props, &[]));
@@ -661,4 +666,3 @@ pub const UUID_PATTERN: &str =
 pub fn drf_text(min: usize, max: usize) -> Value {
     json!({"anyOf": [text(min, max), {"type": "number"}]})
 }
-

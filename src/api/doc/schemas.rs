@@ -101,6 +101,7 @@ pub fn schemas() -> Value {
             "object_id": nullable(string()), "organization": nullable(uuid()),
             "changes": {"type": "object", "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2}, "description": "`{field: [old, new]}`."},
             "request_id": nullable(string()),
+            "surface": with(string(), "description", json!("The surface the change came through: `v1`, or a profile's name (`awx`, `waldur`, ...).")),
         })),
     );
 
@@ -182,10 +183,9 @@ pub fn schemas() -> Value {
             "The one-time accept token (`POST /v1/invitations/{token}/accept`), shown only here."
         ),
     );
-    created["required"]
-        .as_array_mut()
-        .expect("required")
-        .push(json!("token"));
+    if let Some(required) = created["required"].as_array_mut() {
+        required.push(json!("token"));
+    }
     s.insert("InvitationCreated".into(), created);
     s.insert(
         "InvitationAccept".into(),
@@ -218,7 +218,6 @@ pub fn schemas() -> Value {
             "additionalProperties": {"anyOf": [string(), {"type": "array", "items": string()}]},
         }),
     );
-
 
     let mut problem = out(json!({
         "type": string(), "title": string(), "status": {"type": "integer", "minimum": 400, "maximum": 599},

@@ -148,10 +148,7 @@ pub fn paging(req: &Req, default: i64, max: i64) -> Result<Paging, Error> {
 /// LimitOffsetPagination does.
 pub fn limit_offset(req: &Req, default: i64, max: i64) -> (i64, i64) {
     let int = |name: &str| req.q(name).and_then(|s| s.parse::<i64>().ok());
-    let limit = int("limit")
-        .filter(|n| *n >= 1)
-        .unwrap_or(default)
-        .min(max);
+    let limit = int("limit").filter(|n| *n >= 1).unwrap_or(default).min(max);
     let offset = int("offset")
         .filter(|n| *n >= 0)
         .unwrap_or(0)

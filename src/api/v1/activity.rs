@@ -1,13 +1,13 @@
 //! `/v1/activity` (staff): the global audit trail.
 
 use super::activity_json;
+use crate::api::table::Call;
 use crate::api::{envelope, paging, Paging};
 use crate::error::{Errors, Result};
-use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::model;
-use crate::registry::{self};
 use crate::query::{Cond, ListQuery, Op, Val};
+use crate::registry::{self};
 
 /// Filters `action, object_type, actor, since, until` (newest first, always).
 pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {

@@ -1,9 +1,9 @@
 //! `/v1/auth/login`, `/v1/me`, `/v1/tokens`.
 
 use super::{path_uuid, token_json, user_json};
+use crate::api::table::Call;
 use crate::api::{envelope, paging, with_etag, Body};
 use crate::error::Result;
-use crate::api::table::Call;
 use crate::http::Resp;
 use crate::registry::{auth, users};
 use serde_json::json;

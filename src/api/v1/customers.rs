@@ -1,9 +1,9 @@
 //! `/v1/customers`.
 
 use super::path_uuid;
+use crate::api::table::Call;
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::Result;
-use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::model::Customer;
 use crate::registry::customers::{self as ops, CustomerInput};
@@ -39,7 +39,9 @@ pub fn list(call: &Call) -> Result<Resp> {
     let ctx = &call.ctx;
     let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Customers),
+    let q = list_query(
+        req,
+        &crate::registry::fields(crate::registry::Resource::Customers),
         &["name", "abbreviation"],
         ORDERS,
         p,

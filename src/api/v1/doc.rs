@@ -26,10 +26,12 @@ fn activity_list(o: Op, summary: &str) -> Op {
 }
 
 pub fn get_index(o: Op) -> Op {
-    o.tag("service").summary("The API roots")
-                .public()
-                .ok(200, "The index.", Some(sref("Index")), &[])
-                
+    o.tag("service").summary("The API roots").public().ok(
+        200,
+        "The index.",
+        Some(sref("Index")),
+        &[],
+    )
 }
 
 pub fn get_health(o: Op) -> Op {
@@ -40,19 +42,18 @@ pub fn get_health(o: Op) -> Op {
                     503,
                     json!({"description": "The database does not answer.", "headers": hdrs(&["Retry-After"]), "content": {"application/json": {"schema": sref("Health")}}}),
                 )
-                
 }
 
 pub fn get_open_api(o: Op) -> Op {
-    o.tag("service").summary("This OpenAPI description")
-                .public()
-                .ok(
-                    200,
-                    "The OpenAPI 3.1 document.",
-                    Some(json!({"type": "object"})),
-                    &[],
-                )
-                
+    o.tag("service")
+        .summary("This OpenAPI description")
+        .public()
+        .ok(
+            200,
+            "The OpenAPI 3.1 document.",
+            Some(json!({"type": "object"})),
+            &[],
+        )
 }
 
 pub fn login(o: Op) -> Op {
@@ -62,33 +63,43 @@ pub fn login(o: Op) -> Op {
                 .body("Login", true)
                 .ok(201, "A new login token, shown once.", Some(sref("LoginResponse")), &[])
                 .errors(&[400, 413, 415, 429])
-                
 }
 
 pub fn get_me(o: Op) -> Op {
-    o.tag("auth").summary("The caller, with their memberships")
-                .ok(200, "The caller.", Some(sref("Me")), &["ETag"])
-                .not_modified()
-                
+    o.tag("auth")
+        .summary("The caller, with their memberships")
+        .ok(200, "The caller.", Some(sref("Me")), &["ETag"])
+        .not_modified()
 }
 
 pub fn list_tokens(o: Op) -> Op {
-    list_op(o.tag("auth"), "The caller's live API and login tokens (newest first)", "Token", vec![], &[], None)
-                
+    list_op(
+        o.tag("auth"),
+        "The caller's live API and login tokens (newest first)",
+        "Token",
+        vec![],
+        &[],
+        None,
+    )
 }
 
 pub fn create_token(o: Op) -> Op {
-    create_op(o.tag("auth"), "Create an API token; its secret appears only in this response", "TokenCreate", "TokenCreated", false)
-                .body("TokenCreate", false)
-                .links(&["revokeToken"])
-                
+    create_op(
+        o.tag("auth"),
+        "Create an API token; its secret appears only in this response",
+        "TokenCreate",
+        "TokenCreated",
+        false,
+    )
+    .body("TokenCreate", false)
+    .links(&["revokeToken"])
 }
 
 pub fn revoke_token(o: Op) -> Op {
-    o.tag("auth").summary("Revoke one of the caller's tokens")
-                .ok(204, "Revoked.", None, &[])
-                .errors(&[404])
-                
+    o.tag("auth")
+        .summary("Revoke one of the caller's tokens")
+        .ok(204, "Revoked.", None, &[])
+        .errors(&[404])
         .params(vec![path_uuid("id", "The token's id.")])
 }
 
@@ -100,30 +111,59 @@ pub fn list_users(o: Op) -> Op {
         q_bool("is_staff"),
         q_bool("is_service_account"),
     ];
-    list_op(o.tag("users"), "Users: staff see all; others themselves and their co-members", "User", filters, &["username", "email", "created"], Some("username, email, first_name, last_name"))
-                
+    list_op(
+        o.tag("users"),
+        "Users: staff see all; others themselves and their co-members",
+        "User",
+        filters,
+        &["username", "email", "created"],
+        Some("username, email, first_name, last_name"),
+    )
 }
 
 pub fn create_user(o: Op) -> Op {
-    create_op(o.tag("users"), "Create a user (staff)", "UserCreate", "User", true)
-                .errors(&[403, 409])
-                .links(&["getUser", "updateUser", "replaceUser", "deleteUser"])
-                
+    create_op(
+        o.tag("users"),
+        "Create a user (staff)",
+        "UserCreate",
+        "User",
+        true,
+    )
+    .errors(&[403, 409])
+    .links(&["getUser", "updateUser", "replaceUser", "deleteUser"])
 }
 
 pub fn get_user(o: Op) -> Op {
-    get_op(o.tag("users"), "A user (staff, themself, or a co-member)", "User")
-        .params(vec![path_uuid("id", "The user's id.")])
+    get_op(
+        o.tag("users"),
+        "A user (staff, themself, or a co-member)",
+        "User",
+    )
+    .params(vec![path_uuid("id", "The user's id.")])
 }
 
 pub fn replace_user(o: Op) -> Op {
-    update_op(o.tag("users"), "Replace a user (staff, or the user on themself)", "UserPut", "User", true).errors(&[403, 409])
-        .params(vec![path_uuid("id", "The user's id.")])
+    update_op(
+        o.tag("users"),
+        "Replace a user (staff, or the user on themself)",
+        "UserPut",
+        "User",
+        true,
+    )
+    .errors(&[403, 409])
+    .params(vec![path_uuid("id", "The user's id.")])
 }
 
 pub fn update_user(o: Op) -> Op {
-    update_op(o.tag("users"), "Change some fields of a user (staff, or the user on themself)", "UserPatch", "User", false).errors(&[403, 409])
-        .params(vec![path_uuid("id", "The user's id.")])
+    update_op(
+        o.tag("users"),
+        "Change some fields of a user (staff, or the user on themself)",
+        "UserPatch",
+        "User",
+        false,
+    )
+    .errors(&[403, 409])
+    .params(vec![path_uuid("id", "The user's id.")])
 }
 
 pub fn delete_user(o: Op) -> Op {
@@ -139,47 +179,73 @@ pub fn list_customers(o: Op) -> Op {
         q_text("name", 512, "Exact match, case-insensitive."),
         q_text("abbreviation", 512, "Exact match, case-insensitive."),
     ];
-    list_op(o.tag("customers"), "Customers: staff see all; others those they own", "Customer", filters, &["name", "created"], Some("name, abbreviation"))
-                
+    list_op(
+        o.tag("customers"),
+        "Customers: staff see all; others those they own",
+        "Customer",
+        filters,
+        &["name", "created"],
+        Some("name, abbreviation"),
+    )
 }
 
 pub fn create_customer(o: Op) -> Op {
-    create_op(o.tag("customers"), "Create a customer (staff)", "CustomerCreate", "Customer", true)
-                .errors(&[403])
-                .links(&[
-                    "getCustomer",
-                    "updateCustomer",
-                    "replaceCustomer",
-                    "deleteCustomer",
-                ])
-                
+    create_op(
+        o.tag("customers"),
+        "Create a customer (staff)",
+        "CustomerCreate",
+        "Customer",
+        true,
+    )
+    .errors(&[403])
+    .links(&[
+        "getCustomer",
+        "updateCustomer",
+        "replaceCustomer",
+        "deleteCustomer",
+    ])
 }
 
 pub fn get_customer(o: Op) -> Op {
-    get_op(o.tag("customers"), "A customer (staff, or one of its owners)", "Customer")
-                
-        .params(vec![path_uuid("id", "The customer's id.")])
+    get_op(
+        o.tag("customers"),
+        "A customer (staff, or one of its owners)",
+        "Customer",
+    )
+    .params(vec![path_uuid("id", "The customer's id.")])
 }
 
 pub fn replace_customer(o: Op) -> Op {
-    update_op(o.tag("customers"), "Replace a customer (staff)", "CustomerPut", "Customer", true)
-                .errors(&[403])
-                
-        .params(vec![path_uuid("id", "The customer's id.")])
+    update_op(
+        o.tag("customers"),
+        "Replace a customer (staff)",
+        "CustomerPut",
+        "Customer",
+        true,
+    )
+    .errors(&[403])
+    .params(vec![path_uuid("id", "The customer's id.")])
 }
 
 pub fn update_customer(o: Op) -> Op {
-    update_op(o.tag("customers"), "Change some fields of a customer (staff)", "CustomerPatch", "Customer", false)
-                .errors(&[403])
-                
-        .params(vec![path_uuid("id", "The customer's id.")])
+    update_op(
+        o.tag("customers"),
+        "Change some fields of a customer (staff)",
+        "CustomerPatch",
+        "Customer",
+        false,
+    )
+    .errors(&[403])
+    .params(vec![path_uuid("id", "The customer's id.")])
 }
 
 pub fn delete_customer(o: Op) -> Op {
-    delete_op(o.tag("customers"), "Delete a customer that has no organizations (staff)")
-                .errors(&[403, 409])
-                
-        .params(vec![path_uuid("id", "The customer's id.")])
+    delete_op(
+        o.tag("customers"),
+        "Delete a customer that has no organizations (staff)",
+    )
+    .errors(&[403, 409])
+    .params(vec![path_uuid("id", "The customer's id.")])
 }
 
 pub fn list_organizations(o: Op) -> Op {
@@ -192,7 +258,6 @@ pub fn list_organizations(o: Op) -> Op {
         q_text("currency_code", 512, "Exact match."),
     ];
     list_op(o.tag("organizations"), "Organizations: staff see all; others those they are an active member of or whose customer they own", "Organization", filters, &["name", "native_name", "abbreviation", "created", "modified"], Some("name, native_name, abbreviation, description"))
-                    
 }
 
 pub fn create_organization(o: Op) -> Op {
@@ -200,17 +265,27 @@ pub fn create_organization(o: Op) -> Op {
                     .describe("Any active user who is not a service account (or only staff, as configured). `owner` defaults to the caller; only staff may name another user (403). 409 for a taken name or abbreviation, or when the owner already owns the configured maximum of organizations. With `invite`, an invitation is created in the same transaction (errors name its fields as `invite.<field>`) and returned as `invitation`, with its one-time token.")
                     .errors(&[403, 409])
                     .links(&["getOrganization", "updateOrganization", "replaceOrganization", "deleteOrganization", "getOrganizationSummary", "listOrganizationActivity", "listMembers", "addMembers", "listInvitations", "createInvitation"])
-                    
 }
 
 pub fn get_organization(o: Op) -> Op {
-    get_op(o.tag("organizations"), "An organization, by id or unique name", "Organization")
-        .params(vec![path_org()])
+    get_op(
+        o.tag("organizations"),
+        "An organization, by id or unique name",
+        "Organization",
+    )
+    .params(vec![path_org()])
 }
 
 pub fn replace_organization(o: Op) -> Op {
-    update_op(o.tag("organizations"), "Replace an organization (owner, admin, customer owner, staff)", "OrganizationPut", "Organization", true).errors(&[403, 409])
-        .params(vec![path_org()])
+    update_op(
+        o.tag("organizations"),
+        "Replace an organization (owner, admin, customer owner, staff)",
+        "OrganizationPut",
+        "Organization",
+        true,
+    )
+    .errors(&[403, 409])
+    .params(vec![path_org()])
 }
 
 pub fn update_organization(o: Op) -> Op {
@@ -222,19 +297,31 @@ pub fn update_organization(o: Op) -> Op {
 }
 
 pub fn delete_organization(o: Op) -> Op {
-    delete_op(o.tag("organizations"), "Delete an organization with its memberships and invitations (owner, staff)").errors(&[403])
-        .params(vec![path_org()])
+    delete_op(
+        o.tag("organizations"),
+        "Delete an organization with its memberships and invitations (owner, staff)",
+    )
+    .errors(&[403])
+    .params(vec![path_org()])
 }
 
 pub fn get_organization_summary(o: Op) -> Op {
-    o.tag("organizations").summary("Member counts, open invitations, pending requests, last activity").describe("Owners, admins, accounting members, customer owners and staff; other members get 403.").ok(200, "The summary.", Some(sref("Summary")), &[]).errors(&[403, 404])
+    o.tag("organizations")
+        .summary("Member counts, open invitations, pending requests, last activity")
+        .describe(
+            "Owners, admins, accounting members, customer owners and staff; other members get 403.",
+        )
+        .ok(200, "The summary.", Some(sref("Summary")), &[])
+        .errors(&[403, 404])
         .params(vec![path_org()])
 }
 
 pub fn list_organization_activity(o: Op) -> Op {
-    activity_list(o.tag("organizations"), "An organization's activity, newest first (owners, admins, customer owners, staff)")
-            
-        .params(vec![path_org()])
+    activity_list(
+        o.tag("organizations"),
+        "An organization's activity, newest first (owners, admins, customer owners, staff)",
+    )
+    .params(vec![path_org()])
 }
 
 pub fn list_members(o: Op) -> Op {
@@ -245,9 +332,15 @@ pub fn list_members(o: Op) -> Op {
         q_uuid("user", "The member's user id."),
     ];
     let _member = json!({"id": "$request.path.id", "user": "$response.body#/user"});
-    list_op(o.tag("members"), "An organization's memberships, any status (anyone who can see the organization)", "Membership", filters, &["username", "role", "status", "created"], Some("the member's username, email, first_name, last_name"))
-                
-        .params(vec![path_org()])
+    list_op(
+        o.tag("members"),
+        "An organization's memberships, any status (anyone who can see the organization)",
+        "Membership",
+        filters,
+        &["username", "role", "status", "created"],
+        Some("the member's username, email, first_name, last_name"),
+    )
+    .params(vec![path_org()])
 }
 
 pub fn add_members(o: Op) -> Op {
@@ -274,9 +367,12 @@ pub fn add_members(o: Op) -> Op {
 }
 
 pub fn get_member(o: Op) -> Op {
-    get_op(o.tag("members"), "A membership (anyone who can see the organization; `me`: the caller's own, any status)", "Membership")
-                
-        .params(vec![path_org(), path_member()])
+    get_op(
+        o.tag("members"),
+        "A membership (anyone who can see the organization; `me`: the caller's own, any status)",
+        "Membership",
+    )
+    .params(vec![path_org(), path_member()])
 }
 
 pub fn update_member(o: Op) -> Op {
@@ -303,10 +399,16 @@ pub fn list_invitations(o: Op) -> Op {
         q_text("email", 512, "Exact match, case-insensitive."),
         q_enum("role", ROLES),
     ];
-    list_op(o.tag("invitations"), "An organization's invitations, newest first (owners, admins, customer owners, staff)", "Invitation", filters, &["email", "created"], Some("the email address"))
-                .errors(&[403])
-                
-        .params(vec![path_org()])
+    list_op(
+        o.tag("invitations"),
+        "An organization's invitations, newest first (owners, admins, customer owners, staff)",
+        "Invitation",
+        filters,
+        &["email", "created"],
+        Some("the email address"),
+    )
+    .errors(&[403])
+    .params(vec![path_org()])
 }
 
 pub fn create_invitation(o: Op) -> Op {
@@ -327,18 +429,27 @@ pub fn create_invitation(o: Op) -> Op {
 }
 
 pub fn get_invitation(o: Op) -> Op {
-    get_op(o.tag("invitations"), "An invitation (owners, admins, customer owners, staff)", "Invitation")
-                .errors(&[403])
-                
-        .params(vec![path_org(), path_uuid("invitation", "The invitation's id.")])
+    get_op(
+        o.tag("invitations"),
+        "An invitation (owners, admins, customer owners, staff)",
+        "Invitation",
+    )
+    .errors(&[403])
+    .params(vec![
+        path_org(),
+        path_uuid("invitation", "The invitation's id."),
+    ])
 }
 
 pub fn revoke_invitation(o: Op) -> Op {
-    o.tag("invitations").summary("Revoke an open invitation; it stays readable as `revoked`")
-                .ok(204, "Revoked.", None, &[])
-                .errors(&[403, 404, 409])
-                
-        .params(vec![path_org(), path_uuid("invitation", "The invitation's id.")])
+    o.tag("invitations")
+        .summary("Revoke an open invitation; it stays readable as `revoked`")
+        .ok(204, "Revoked.", None, &[])
+        .errors(&[403, 404, 409])
+        .params(vec![
+            path_org(),
+            path_uuid("invitation", "The invitation's id."),
+        ])
 }
 
 pub fn resend_invitation(o: Op) -> Op {
@@ -364,10 +475,11 @@ pub fn accept_invitation(o: Op) -> Op {
 }
 
 pub fn list_activity(o: Op) -> Op {
-    activity_list(o.tag("activity"), "The whole audit trail, newest first (staff)")
-            
+    activity_list(
+        o.tag("activity"),
+        "The whole audit trail, newest first (staff)",
+    )
 }
-
 
 fn decide(o: Op, summary: &str) -> Op {
     action_op(o.tag("members"), summary, Some("Empty"), "Membership", &["ETag"])

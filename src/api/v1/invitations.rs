@@ -1,14 +1,14 @@
 //! `/v1/organizations/{id}/invitations` and `/v1/invitations/{token}/accept`.
 
 use super::{membership_json, path_uuid, user_json, SHORT_MAX};
+use crate::api::table::Call;
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::{Error, Result};
-use crate::api::table::Call;
 use crate::http::Resp;
+use crate::model::Invitation;
 use crate::model::{self, Role};
 use crate::registry::invitations::{self as ops, InviteInput, NewAccount};
 use crate::registry::orgs::OrgKey;
-use crate::model::Invitation;
 use serde_json::{json, Value};
 
 pub fn invitation_json(i: &Invitation) -> Value {
@@ -103,7 +103,9 @@ pub fn list(call: &Call) -> Result<Resp> {
     let req = call.req;
     let key = call.param("id");
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Invitations),
+    let q = list_query(
+        req,
+        &crate::registry::fields(crate::registry::Resource::Invitations),
         &["email", "role"],
         ORDERS,
         p,

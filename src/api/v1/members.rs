@@ -1,9 +1,9 @@
 //! `/v1/organizations/{id}/members` and its sub-routes.
 
 use super::{membership_json, path_uuid};
+use crate::api::table::Call;
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::{Error, Result};
-use crate::api::table::Call;
 use crate::http::Resp;
 use crate::model::Role;
 use crate::registry::members::{self as ops, AddInput, MemberKey, MemberPatch, MemberScope, Who};
@@ -12,7 +12,12 @@ use serde_json::json;
 
 const FILTERS: &[&str] = &["role", "status", "is_active", "user"];
 
-const ORDERS: &[(&str, &str)] = &[("username", "username"), ("role", "role_rank"), ("status", "status"), ("created", "created")];
+const ORDERS: &[(&str, &str)] = &[
+    ("username", "username"),
+    ("role", "role_rank"),
+    ("status", "status"),
+    ("created", "created"),
+];
 
 /// `me` or a user uuid (anything else names nobody: 404).
 pub fn who(seg: &str) -> Result<Who> {
@@ -52,7 +57,13 @@ pub fn list(call: &Call) -> Result<Resp> {
     let req = call.req;
     let key = call.param("id");
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Members), FILTERS, ORDERS, p)?;
+    let q = list_query(
+        req,
+        &crate::registry::fields(crate::registry::Resource::Members),
+        FILTERS,
+        ORDERS,
+        p,
+    )?;
     let page = ops::list(reg, ctx, &MemberScope::Org(OrgKey::parse(key)), &q)?;
     Ok(Resp::json(
         200,
@@ -203,6 +214,11 @@ fn decide(call: &Call, approve: bool) -> Result<Resp> {
     let user = call.param("user");
     ctx.user()?;
     Body::from_req(req)?.finish()?;
-    let m = ops::decide(reg, ctx, &MemberKey::In(OrgKey::parse(key), who(user)?), approve)?;
+    let m = ops::decide(
+        reg,
+        ctx,
+        &MemberKey::In(OrgKey::parse(key), who(user)?),
+        approve,
+    )?;
     Ok(Resp::json(200, &membership_json(&m)).with("ETag", crate::api::etag(&m)))
 }

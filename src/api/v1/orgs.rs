@@ -1,9 +1,9 @@
 //! `/v1/organizations`, its summary and its activity feed.
 
 use super::{activity_json, org_json, METADATA_MAX, NAME_MAX, TEXT_MAX, URL_MAX};
+use crate::api::table::Call;
 use crate::api::{envelope, list_query, paging, with_etag, Body};
 use crate::error::Result;
-use crate::api::table::Call;
 use crate::http::Resp;
 use crate::registry::orgs::{self as ops, OrgInput, OrgKey};
 use crate::registry::{self};
@@ -26,7 +26,13 @@ const READ_ONLY: &[&str] = &[
     "modified_by",
 ];
 
-const ORDERS: &[(&str, &str)] = &[("name", "name"), ("native_name", "native_name"), ("abbreviation", "abbreviation"), ("created", "created"), ("modified", "modified")];
+const ORDERS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("native_name", "native_name"),
+    ("abbreviation", "abbreviation"),
+    ("created", "created"),
+    ("modified", "modified"),
+];
 
 /// Parses an organization body; `full` (PUT) resets omitted optional fields.
 pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
@@ -81,7 +87,13 @@ pub fn list(call: &Call) -> Result<Resp> {
     let ctx = &call.ctx;
     let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Orgs), FILTERS, ORDERS, p)?;
+    let q = list_query(
+        req,
+        &crate::registry::fields(crate::registry::Resource::Orgs),
+        FILTERS,
+        ORDERS,
+        p,
+    )?;
     let page = ops::list(reg, ctx, &q)?;
     let body = envelope(
         req,
@@ -161,7 +173,13 @@ pub fn update(call: &Call) -> Result<Resp> {
     let mut b = Body::from_req(req)?;
     let input = parse_body(&mut b, false, full);
     b.finish()?;
-    let o = ops::update(reg, ctx, &OrgKey::parse(key), input, call.if_match().as_deref())?;
+    let o = ops::update(
+        reg,
+        ctx,
+        &OrgKey::parse(key),
+        input,
+        call.if_match().as_deref(),
+    )?;
     Ok(Resp::json(200, &org_json(&o)).with("ETag", crate::api::etag(&o)))
 }
 

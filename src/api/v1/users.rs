@@ -1,9 +1,9 @@
 //! `/v1/users`.
 
 use super::{path_uuid, user_json, METADATA_MAX, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX};
+use crate::api::table::Call;
 use crate::api::{list_query, paging, with_etag, Body};
 use crate::error::Result;
-use crate::api::table::Call;
 use crate::http::{Req, Resp};
 use crate::registry::users::{self as ops, UserInput};
 
@@ -15,7 +15,11 @@ const FILTERS: &[&str] = &[
     "is_service_account",
 ];
 
-const ORDERS: &[(&str, &str)] = &[("username", "username"), ("email", "email"), ("created", "created")];
+const ORDERS: &[(&str, &str)] = &[
+    ("username", "username"),
+    ("email", "email"),
+    ("created", "created"),
+];
 
 const READ_ONLY: &[&str] = &["id", "created", "modified", "has_password"];
 
@@ -87,7 +91,13 @@ pub fn list(call: &Call) -> Result<Resp> {
     let ctx = &call.ctx;
     let req = call.req;
     let p = paging(req, 25, 200)?;
-    let q = list_query(req, &crate::registry::fields(crate::registry::Resource::Users), FILTERS, ORDERS, p)?;
+    let q = list_query(
+        req,
+        &crate::registry::fields(crate::registry::Resource::Users),
+        FILTERS,
+        ORDERS,
+        p,
+    )?;
     let page = ops::list(reg, ctx, &q)?;
     let body = crate::api::envelope(
         req,
