@@ -170,7 +170,7 @@ pub fn delete_user(o: Op) -> Op {
     delete_op(o.tag("users"), "Delete a user with their memberships and tokens")
                     .describe("Staff, or the user on themself. 409 when the user is the last active owner of an organization.")
                     .errors(&[403, 409])
-                    
+
         .params(vec![path_uuid("id", "The user's id.")])
 }
 
@@ -292,7 +292,7 @@ pub fn update_organization(o: Op) -> Op {
     update_op(o.tag("organizations"), "Change some fields of an organization", "OrganizationPatch", "Organization", false)
                     .describe("Owners, admins, customer owners and staff; a body with only `currency_code` also by `accounting` members. Changing `owner` is for owners and staff; changing `customer` for staff and the customer's owners.")
                     .errors(&[403, 409])
-                    
+
         .params(vec![path_org()])
 }
 
@@ -362,7 +362,7 @@ pub fn add_members(o: Op) -> Op {
                     &["getMember", "updateMember", "removeMember", "approveMember", "rejectMember"],
                     member.clone(),
                 )
-                
+
         .params(vec![path_org()])
 }
 
@@ -380,7 +380,7 @@ pub fn update_member(o: Op) -> Op {
     update_op(o.tag("members"), "Change a member's role or activity", "MemberPatch", "Membership", false)
                 .describe("Managers within their rank (only owners and staff touch `owner`); a member on themself may only lower their role or deactivate (403 otherwise). 409 when it would leave the organization without an active owner.")
                 .errors(&[403, 409])
-                
+
         .params(vec![path_org(), path_member()])
 }
 
@@ -389,7 +389,7 @@ pub fn remove_member(o: Op) -> Op {
     delete_op(o.tag("members"), "Remove a member, or leave (`me`, or one's own id)")
                 .describe("Managers remove members within their rank (403 otherwise); anyone may leave. 409 for the last active owner.")
                 .errors(&[403, 409])
-                
+
         .params(vec![path_org(), path_member()])
 }
 
@@ -424,7 +424,7 @@ pub fn create_invitation(o: Op) -> Op {
                     &["acceptInvitation"],
                     json!({"token": "$response.body#/token"}),
                 )
-                
+
         .params(vec![path_org()])
 }
 
@@ -459,7 +459,7 @@ pub fn resend_invitation(o: Op) -> Op {
                 &["acceptInvitation"],
                 json!({"token": "$response.body#/token"}),
             )
-            
+
         .params(vec![path_org(), path_uuid("invitation", "The invitation's id.")])
 }
 
@@ -470,7 +470,7 @@ pub fn accept_invitation(o: Op) -> Op {
                 .body("InvitationAccept", false)
                 .ok(200, "Accepted.", Some(sref("Accepted")), &[])
                 .errors(&[400, 403, 404, 409, 410, 413, 415])
-                
+
         .params(vec![json!({"name": "token", "in": "path", "required": true, "description": "The invitation's one-time token.", "schema": {"type": "string", "minLength": 1}})])
 }
 
