@@ -335,6 +335,21 @@ pub fn mint(
     Ok((secret, token))
 }
 
+/// A login token (24 h) in exchange for a live API token (ZenML's API-key login:
+/// `POST /auth/login` with the key as the password).
+pub fn exchange_token(reg: &Registry, ctx: &Ctx, key: &str) -> Result<(String, Token, User)> {
+    let user = token_user(reg, key)?;
+    let ctx = Ctx {
+        actor: Some(user.clone()),
+        ..ctx.clone()
+    };
+    let expires = model::format_ms(model::now_ms() + LOGIN_TOKEN_TTL_MS);
+    let (secret, token) = reg
+        .store
+        .write(|tx| mint(tx, &ctx, &user, "login", "api key login", Some(&expires)))?;
+    Ok((secret, token, user))
+}
+
 /// A session for a username and password (profile cookie logins): stored like a token,
 /// kind `session`, valid `ttl_ms`. Returns its secret.
 pub fn start_session(

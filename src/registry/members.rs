@@ -45,8 +45,8 @@ pub enum MemberScope {
 
 #[derive(Debug, Default, Clone)]
 pub struct AddInput {
-    /// User uuids (one for `user`, many for `users`).
-    pub users: Vec<String>,
+    /// The users (one for `user`, many for `users`).
+    pub users: Vec<UserKey>,
     /// Whether the body used `users` (bulk) rather than `user`.
     pub bulk: bool,
     pub role: Option<Role>,
@@ -255,7 +255,11 @@ pub fn add(
         let org = find(tx, key)?.ok_or(Error::NotFound)?;
         let access = OrgAccess::of(tx, ctx.rules, &me, &org)?;
         let now = model::now();
-        let self_only = !input.bulk && input.users.len() == 1 && input.users[0] == me.id;
+        let names_me = |k: &UserKey| match k {
+            UserKey::Id(id) => *id == me.id,
+            UserKey::Seq(seq) => *seq == me.seq,
+        };
+        let self_only = !input.bulk && input.users.len() == 1 && names_me(&input.users[0]);
 
         if self_only && access.manager_rank().is_none() {
             // A join request. Visible or not, the caller may ask to join.
@@ -297,12 +301,12 @@ pub fn add(
         let mut errors = Errors::default();
         let mut users = vec![];
         let mut seen = std::collections::HashSet::new();
-        for id in &input.users {
-            if !seen.insert(id.clone()) {
+        for key in &input.users {
+            if !seen.insert(key.clone()) {
                 continue;
             }
-            match store::users::by_id(tx, id)? {
-                None => errors.add(if input.bulk { "users" } else { "user" }, format!("Unknown user {id}.")),
+            match super::users::find(tx, key)? {
+                None => errors.add(if input.bulk { "users" } else { "user" }, format!("Unknown user {key}.")),
                 Some(u) => users.push(u),
             }
         }
@@ -550,5 +554,78 @@ pub fn associate(
             }
             _ => Ok(()),
         }
+    })
+}
+
+/// The memberships of `users` in the organization, every one named (all-or-nothing: an
+/// unknown user or a non-member is a 400 naming it).
+fn members_of(
+    tx: &Connection,
+    org: &Org,
+    users: &[UserKey],
+    field: &str,
+) -> Result<Vec<Membership>> {
+    let mut errors = Errors::default();
+    let mut out: Vec<Membership> = vec![];
+    for key in users {
+        match super::users::find(tx, key)? {
+            None => errors.add(field, format!("Unknown user {key}.")),
+            Some(u) => match store::members::get(tx, org.seq, u.seq)? {
+                None => errors.add(
+                    field,
+                    format!("User {key} is not a member of this organization."),
+                ),
+                Some(m) if out.iter().any(|o| o.seq == m.seq) => {}
+                Some(m) => out.push(m),
+            },
+        }
+    }
+    errors.into_result()?;
+    Ok(out)
+}
+
+/// Changes role and/or activity of several members at once, in one transaction: every
+/// user must be a member the caller may change (else nothing changes), and the last
+/// active owner stays.
+pub fn update_many(
+    reg: &Registry,
+    ctx: &Ctx,
+    key: &OrgKey,
+    users: &[UserKey],
+    patch: MemberPatch,
+) -> Result<Vec<Membership>> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access) = load(tx, ctx, key)?;
+        access.require(OrgAction::ListMembers)?;
+        let mut out = vec![];
+        for old in members_of(tx, &org, users, "user_ids")? {
+            // Re-read: an earlier change in this batch may have moved the owner.
+            let old = store::members::get(tx, org.seq, old.user_seq)?.ok_or(Error::NotFound)?;
+            let new_role = patch.role.unwrap_or(old.role);
+            let new_active = patch.is_active.unwrap_or(old.is_active);
+            access.require_member_change(
+                old.user_seq == me.seq,
+                (old.role, old.is_active),
+                (new_role, new_active),
+            )?;
+            out.push(change(tx, ctx, &org, old, new_role, new_active)?);
+        }
+        Ok(out)
+    })
+}
+
+/// Removes several members at once, in one transaction (all-or-nothing), under the rule
+/// set's removers; the last active owner stays.
+pub fn remove_many(reg: &Registry, ctx: &Ctx, key: &OrgKey, users: &[UserKey]) -> Result<()> {
+    let me = ctx.user()?.clone();
+    reg.store.write(|tx| {
+        let (org, access) = load(tx, ctx, key)?;
+        access.require(OrgAction::ListMembers)?;
+        for m in members_of(tx, &org, users, "user_ids")? {
+            access.require_removal(m.user_seq == me.seq, &m)?;
+            delete(tx, ctx, &org, &m)?;
+        }
+        Ok(())
     })
 }

@@ -71,9 +71,14 @@ fn resolve_customer(tx: &Connection, ctx: &Ctx, id: &str) -> Result<i64> {
     Ok(cu.seq)
 }
 
-/// The configured organization limit, checked for `owner` inside the transaction.
-fn check_limit(reg: &Registry, tx: &Connection, owner: i64) -> Result<()> {
-    if let Some(max) = reg.settings.max_owned_orgs {
+/// The organization limit (the tighter of the registry's setting and the rule set's),
+/// checked for `owner` inside the transaction.
+fn check_limit(reg: &Registry, ctx: &Ctx, tx: &Connection, owner: i64) -> Result<()> {
+    let limit = match (reg.settings.max_owned_orgs, ctx.rules.owned_limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    if let Some(max) = limit {
         if store::orgs::owned_count(tx, owner)? >= max as i64 {
             return Err(Error::Rule(Broken::OrgLimit(max)));
         }
@@ -203,7 +208,7 @@ pub fn create(
             }
             _ => me.clone(),
         };
-        check_limit(reg, tx, owner.seq)?;
+        check_limit(reg, ctx, tx, owner.seq)?;
         let customer = match input.customer.clone().flatten() {
             Some(id) => Some(resolve_customer(tx, ctx, &id)?),
             None => None,
@@ -294,7 +299,7 @@ pub fn update(
                 access.require(OrgAction::TransferOwner)?;
                 let u = store::users::by_id(tx, owner_id)?
                     .ok_or_else(|| Error::field("owner", "Unknown user."))?;
-                check_limit(reg, tx, u.seq)?;
+                check_limit(reg, ctx, tx, u.seq)?;
                 row.owner = Some(u.seq);
                 new_owner = Some(u.seq);
             }
@@ -340,6 +345,7 @@ pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&[String
         let (old, access) = load(tx, ctx, key)?;
         access.require(OrgAction::Delete)?;
         check_if_match(if_match, &old.revision())?;
+        let members = store::members::list_all_of_org(tx, old.seq)?;
         store::orgs::delete(tx, old.seq)?;
         record(
             tx,
@@ -351,7 +357,13 @@ pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&[String
                 organization: Some(&old.id),
                 changes: diff(Some(&snapshot(&old)), None),
             },
-        )
+        )?;
+        if ctx.rules.delete_orphaned_users {
+            for user in members {
+                super::users::delete_if_orphaned(tx, ctx, user)?;
+            }
+        }
+        Ok(())
     })
 }
 

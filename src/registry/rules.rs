@@ -96,6 +96,12 @@ pub struct RuleSet {
     pub deciders: Deciders,
     pub membership_readers: MembershipReaders,
     pub removers: Removers,
+    /// A user owns at most this many organizations on this surface (ZenML Pro, seed
+    /// 001: one), on top of the registry's configured limit.
+    pub owned_limit: Option<u32>,
+    /// Deleting an organization also deletes its members who belong to no other
+    /// organization (ezeep, seed 004), in the same transaction; staff are kept.
+    pub delete_orphaned_users: bool,
 }
 
 /// The native `/v1` rules (docs/API.md).
@@ -111,4 +117,6 @@ pub const NATIVE: RuleSet = RuleSet {
     deciders: Deciders::Managers,
     membership_readers: MembershipReaders::OrgMembers,
     removers: Removers::ManagersOrSelf,
+    owned_limit: None,
+    delete_orphaned_users: false,
 };

@@ -42,13 +42,22 @@ pub fn snapshot(u: &User) -> Map<String, Value> {
 }
 
 /// How a caller names a user: its uuid, or the integer id profiles show.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum UserKey {
     Id(String),
     Seq(i64),
 }
 
-fn find(c: &Connection, key: &UserKey) -> Result<Option<User>> {
+impl std::fmt::Display for UserKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserKey::Id(id) => f.write_str(id),
+            UserKey::Seq(seq) => write!(f, "{seq}"),
+        }
+    }
+}
+
+pub(super) fn find(c: &Connection, key: &UserKey) -> Result<Option<User>> {
     match key {
         UserKey::Id(id) => store::users::by_id(c, id),
         UserKey::Seq(seq) => store::users::by_seq(c, *seq),
@@ -294,4 +303,27 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) 
             },
         )
     })
+}
+
+/// Deletes user `seq` if they belong to no organization any more and are not staff (a
+/// rule set's `delete_orphaned_users`), recording it; inside the caller's transaction.
+pub(super) fn delete_if_orphaned(tx: &Connection, ctx: &Ctx, seq: i64) -> Result<()> {
+    let Some(user) = store::users::by_seq(tx, seq)? else {
+        return Ok(());
+    };
+    if user.is_staff || !store::members::of_user(tx, seq)?.is_empty() {
+        return Ok(());
+    }
+    store::users::delete(tx, seq)?;
+    record(
+        tx,
+        ctx,
+        Change {
+            action: "delete",
+            object_type: "user",
+            object_id: Some(&user.id),
+            organization: None,
+            changes: diff(Some(&snapshot(&user)), None),
+        },
+    )
 }

@@ -207,3 +207,12 @@ pub const GLOBAL_FIELDS: &[Field] = &[
     ),
     Field::new("is_approved", "(m.status = 'approved')", Kind::Bool),
 ];
+
+/// The user seqs of every membership of an organization, whatever its state.
+pub fn list_all_of_org(c: &Connection, org: i64) -> Result<Vec<i64>> {
+    let rows = c
+        .prepare_cached("SELECT user FROM memberships WHERE organization = ? ORDER BY seq")?
+        .query_map([org], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(rows)
+}

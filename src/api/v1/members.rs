@@ -8,6 +8,7 @@ use crate::http::Resp;
 use crate::model::Role;
 use crate::registry::members::{self as ops, AddInput, MemberKey, MemberPatch, MemberScope, Who};
 use crate::registry::orgs::OrgKey;
+use crate::registry::users::UserKey;
 use serde_json::json;
 
 const FILTERS: &[&str] = &["role", "status", "is_active", "user"];
@@ -103,13 +104,18 @@ pub fn add(call: &Call) -> Result<Resp> {
             vec![]
         }
         (false, true) => {
-            let list = b.uuid_list("users", 200).unwrap_or_default();
+            let list: Vec<UserKey> = b
+                .uuid_list("users", 200)
+                .unwrap_or_default()
+                .into_iter()
+                .map(UserKey::Id)
+                .collect();
             if list.is_empty() && b.errors.is_empty() {
                 b.errors.add("users", "This list may not be empty.");
             }
             list
         }
-        _ => b.uuid("user", true).into_iter().collect(),
+        _ => b.uuid("user", true).into_iter().map(UserKey::Id).collect(),
     };
     let input = AddInput {
         users,
