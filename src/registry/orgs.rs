@@ -11,7 +11,7 @@ use super::policy::{OrgAccess, OrgAction};
 use super::rules::OrgReaders;
 use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
 use crate::error::{Broken, Error, Result};
-use crate::model::{self, Invitation, MemberStatus, Org, Page, Revision, Role};
+use crate::model::{self, Invitation, MemberStatus, Org, Page, Revision, Role, User};
 use crate::query::ListQuery;
 use crate::store::{self, orgs::OrgRow};
 use rusqlite::Connection;
@@ -31,6 +31,8 @@ pub struct OrgInput {
     pub owner: Patch<String>,
     pub metadata: Patch<Value>,
     pub accepts_join_requests: Patch<bool>,
+    /// The id a create should use (a dashed uuid; profiles whose clients choose ids).
+    pub id: Patch<String>,
 }
 
 pub fn snapshot(o: &Org) -> Map<String, Value> {
@@ -54,6 +56,43 @@ pub fn list(reg: &Registry, ctx: &Ctx, q: &ListQuery) -> Result<Page<Org>> {
 
 pub fn get(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<Org> {
     reg.read(|c| load(c, ctx, key).map(|(o, _)| o))
+}
+
+/// `list` with each organization's owner as a whole user record (profiles that render
+/// the owner object).
+pub fn list_with_owners(
+    reg: &Registry,
+    ctx: &Ctx,
+    q: &ListQuery,
+) -> Result<Page<(Org, Option<User>)>> {
+    let page = list(reg, ctx, q)?;
+    reg.read(|c| {
+        let mut items = Vec::with_capacity(page.items.len());
+        for o in page.items {
+            let owner = owner_of(c, &o)?;
+            items.push((o, owner));
+        }
+        Ok(Page {
+            count: page.count,
+            items,
+        })
+    })
+}
+
+/// `get` with the owner as a whole user record.
+pub fn get_with_owner(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<(Org, Option<User>)> {
+    reg.read(|c| {
+        let (o, _) = load(c, ctx, key)?;
+        let owner = owner_of(c, &o)?;
+        Ok((o, owner))
+    })
+}
+
+fn owner_of(c: &Connection, o: &Org) -> Result<Option<User>> {
+    match &o.owner {
+        Some(u) => store::users::by_seq(c, u.seq),
+        None => Ok(None),
+    }
 }
 
 /// The customer an organization is to belong to: one the caller may use, and, under a
@@ -215,7 +254,7 @@ pub fn create(
         };
         let now = model::now();
         let mut row = OrgRow {
-            id: model::new_id(),
+            id: input.id.clone().unwrap_or_else(model::new_id),
             name: name.clone(),
             description: String::new(),
             native_name: String::new(),

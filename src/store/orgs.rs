@@ -156,6 +156,7 @@ impl OrgRow {
 }
 
 const UNIQUE: &[(&str, &str)] = &[
+    ("organizations.id", "id"),
     ("organizations.name_key", "name"),
     ("organizations.abbreviation_key", "abbreviation"),
 ];

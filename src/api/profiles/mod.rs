@@ -6,6 +6,7 @@
 pub mod awx;
 pub mod drf;
 pub mod waldur;
+pub mod zenml;
 
 use super::table::{self, Profile};
 use crate::registry::rules::NATIVE;
@@ -20,6 +21,9 @@ pub fn mounted(names: &[String]) -> Vec<Profile> {
     }
     if on("awx") {
         out.push(awx::surface());
+    }
+    if on("zenml") {
+        out.push(zenml::surface());
     }
     out
 }

@@ -48,6 +48,7 @@ pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
         owner: b.uuid("owner", false),
         metadata: b.object("metadata", METADATA_MAX),
         accepts_join_requests: b.boolean("accepts_join_requests"),
+        id: None,
     };
     if let Some(Some(a)) = &i.abbreviation {
         if a.trim().is_empty() {
