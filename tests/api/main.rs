@@ -29,3 +29,4 @@ mod service;
 mod slow_clients;
 mod users;
 mod waldur;
+mod zenml;
