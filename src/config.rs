@@ -69,7 +69,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ORGREG_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Worker threads handling requests [default: 4 per core, at least 8].
+    /// Requests handled at once, each holding a read connection to the database
+    /// [default: 4 per core, at least 8].
     #[arg(long, env = "ORGREG_THREADS")]
     pub threads: Option<usize>,
     /// Largest request body accepted, in bytes; larger ones get 413.

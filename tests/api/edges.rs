@@ -333,8 +333,8 @@ fn malformed_content_length_is_400() {
             "{r:?}"
         );
     }
-    // Two different lengths are malformed too. (tiny_http reads a body of at most 1 KiB
-    // before handing the request over, so the first declared length is sent.)
+    // Two different lengths are malformed too (the first declared length is sent; it is
+    // refused before any of it is read).
     let r = s.raw(
         format!(
             "{}{{}}",
@@ -596,8 +596,8 @@ fn head_is_served_wherever_get_is() {
 
 #[test]
 fn declared_length_over_a_small_limit_is_413() {
-    // Below 1 KiB tiny_http itself reads a declared body before orgreg sees the request
-    // (docs/RELIABILITY.md), so the 500 bytes are sent; the answer is still 413.
+    // The 500 bytes are sent along with the head (as a client that does not wait for
+    // 100-continue would); the answer is still 413, without reading them.
     let s = Server::with(|c| c.max_body = 100);
     let mut conn = TcpStream::connect(s.addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
