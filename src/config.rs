@@ -69,7 +69,8 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "ORGREG_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Worker threads handling requests [default: 4 per core, at least 8].
+    /// Requests handled at once, each holding a read connection to the database
+    /// [default: 4 per core, at least 8].
     #[arg(long, env = "ORGREG_THREADS")]
     pub threads: Option<usize>,
     /// Largest request body accepted, in bytes; larger ones get 413.
@@ -98,6 +99,14 @@ pub struct ServeArgs {
     /// invitation links; unset, links follow the request's Host header (local use).
     #[arg(long, env = "ORGREG_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Seconds an idle keep-alive connection stays open before the server closes it;
+    /// 0 closes every connection after its answer.
+    #[arg(long, env = "ORGREG_KEEP_ALIVE_TIMEOUT", default_value_t = 75)]
+    pub keep_alive_timeout: u64,
+    /// Most connections open at once (each is served by its own thread); a connection
+    /// beyond it is answered 503 with Retry-After and closed.
+    #[arg(long, env = "ORGREG_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
 }
 
 /// Everything the server needs to start.
@@ -107,6 +116,10 @@ pub struct Config {
     pub listen: String,
     pub threads: usize,
     pub max_body: usize,
+    /// Seconds an idle keep-alive connection is kept (0: no keep-alive).
+    pub keep_alive_timeout: u64,
+    /// Most connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
     pub profiles: Vec<String>,
     pub sync: SyncMode,
     pub org_create: OrgCreate,
@@ -165,11 +178,19 @@ impl Config {
         if threads == 0 || threads > 1024 {
             return Err("--threads must be between 1 and 1024".into());
         }
+        if a.max_connections == 0 || a.max_connections > 65_536 {
+            return Err("--max-connections must be between 1 and 65536".into());
+        }
+        if a.keep_alive_timeout > 86_400 {
+            return Err("--keep-alive-timeout must be at most 86400 seconds".into());
+        }
         Ok(Config {
             db: a.db.clone(),
             listen: a.listen.clone(),
             threads,
             max_body: a.max_body,
+            keep_alive_timeout: a.keep_alive_timeout,
+            max_connections: a.max_connections,
             profiles: parse_profiles(&a.profiles)?,
             sync: a.sync,
             org_create: a.org_create,
@@ -198,6 +219,8 @@ impl Config {
             listen: "127.0.0.1:0".into(),
             threads: 8,
             max_body: 1_048_576,
+            keep_alive_timeout: 75,
+            max_connections: 1024,
             profiles: ALL_PROFILES.iter().map(|p| p.to_string()).collect(),
             sync: SyncMode::Normal,
             org_create: OrgCreate::Users,

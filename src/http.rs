@@ -1,6 +1,6 @@
-//! Request and response values the handlers see, independent of tiny_http: decoded path
-//! segments, query pairs, lower-cased headers, the body (already read under the cap), and
-//! a response with explicit Content-Type.
+//! Request and response values the handlers see, independent of the connection layer:
+//! decoded path segments, query pairs, lower-cased headers, the body (already read under
+//! the cap), and a response with explicit Content-Type.
 
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};

@@ -1,24 +1,43 @@
-//! The accept side: a TCP listener with TCP_NODELAY handed to tiny_http, a fixed pool of
-//! worker threads each owning a read connection, framing and size checks before any body
-//! is read, the panic guard, one log line per request, and clean shutdown.
+//! The HTTP/1.1 connection layer: a listener with TCP_NODELAY, an accept loop, one thread
+//! per open connection (up to `--max-connections`; beyond it 503 and close), request heads
+//! parsed by `httparse`, keep-alive with an idle timeout, framing and size checks before
+//! any body byte is read, the body cap and read deadline, the panic guard, one log line
+//! per request, and clean shutdown. Handlers see only `http::Req` and `http::Resp`.
 //!
-//! Must never: read a body past the limit, echo an unsafe client header, or leave a
-//! request unanswered (tiny_http would answer a dropped one 500).
+//! Must never: read a body past the limit, echo an unsafe client header, leave a
+//! connection waiting behind another one, or leave a request unanswered.
 
 use crate::api::App;
 use crate::error::Error;
-use crate::http::{self, Req};
-use std::io::Read;
-use std::net::{SocketAddr, TcpListener};
+use crate::http::{self, Req, Resp};
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The most header bytes (names + values) orgreg accepts; more is 431.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 200;
+/// The most bytes a request head (request line and headers) may fill; a head still
+/// incomplete past it is 414 (request line) or 431 (headers).
+const MAX_HEAD_BYTES: usize = MAX_HEADER_BYTES + 32 * 1024;
+/// How long a request head may take to arrive once its first byte has.
+const HEAD_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a connection thread waits for a whole request body.
+const BODY_DEADLINE: Duration = Duration::from_secs(10);
+/// A client that does not read its answer for this long is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// After answering a request whose body was left unread, how long the rest is read and
+/// discarded (with our side already shut for writing) so that closing does not reset the
+/// connection before the client has read the answer.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 4 << 20;
+/// Bodies above this many bytes (or chunked) take a body slot while they are read.
+const SMALL_BODY: u64 = 1024;
 
 /// Binds `addr` with TCP_NODELAY set on the listening socket (Linux copies it to every
 /// accepted socket). Without it, responses over ~1 KiB wait ~40 ms for delayed ACKs.
@@ -53,8 +72,8 @@ fn set_nodelay(l: &TcpListener) {
 #[cfg(not(unix))]
 fn set_nodelay(_: &TcpListener) {}
 
-/// Raises the soft open-files limit to the hard limit: tiny_http uses two descriptors per
-/// connection, and the default 1024 ends its accept loop at ~500 connections.
+/// Raises the soft open-files limit to the hard limit: every open connection takes a
+/// descriptor, and `--max-connections` (default 1024) is more than the usual soft limit.
 pub fn raise_fd_limit() {
     #[cfg(unix)]
     // SAFETY: getrlimit/setrlimit with a properly initialised struct.
@@ -87,10 +106,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// The bootstrap admin token, if this start created one.
     pub admin_token: Option<String>,
-    stop: Arc<AtomicBool>,
-    server: Arc<tiny_http::Server>,
-    workers: Vec<JoinHandle<()>>,
-    app: Arc<App>,
+    shared: Arc<Shared>,
+    accept: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -98,14 +115,49 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, checkpoints and closes the database.
+    /// Stops accepting, closes idle connections, lets in-flight requests finish (a body
+    /// still arriving is answered 503), checkpoints and closes the database.
     pub fn stop(mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        for w in self.workers.drain(..) {
-            let _ = w.join();
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake.fire();
+        if let Some(a) = self.accept.take() {
+            let _ = a.join();
         }
-        self.app.registry.store.close();
+        // Connection threads notice the stop at their next wait; a handler in progress
+        // finishes and its answer is written (with Connection: close).
+        let t = Instant::now();
+        while self.shared.open.load(Ordering::SeqCst) > 0 {
+            if t.elapsed() > Duration::from_secs(30) {
+                log::warn!(
+                    "stopping: {} connection(s) still busy after 30 s; closing the database anyway",
+                    self.shared.open.load(Ordering::SeqCst)
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.shared.app.registry.store.close();
+    }
+}
+
+/// What every connection thread shares.
+struct Shared {
+    app: Arc<App>,
+    stop: AtomicBool,
+    wake: Wake,
+    /// Open connections, each with its own thread.
+    open: AtomicUsize,
+    max_connections: usize,
+    /// None: no keep-alive (close after every answer).
+    keep_alive: Option<Duration>,
+    handlers: Handlers,
+    slots: BodySlots,
+    rejected: AtomicUsize,
+}
+
+impl Shared {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
     }
 }
 
@@ -116,38 +168,77 @@ pub fn start(
     admin_token: Option<String>,
 ) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
-    let server = Arc::new(
-        tiny_http::Server::from_listener(listener, None)
-            .map_err(|e| std::io::Error::other(e.to_string()))?,
-    );
-    let stop = Arc::new(AtomicBool::new(false));
-    // At most half the workers may be reading a streamed body at once; the rest stay free
-    // for requests without one.
-    let slots = Arc::new(BodySlots {
-        free: std::sync::atomic::AtomicUsize::new((threads / 2).max(1)),
+    listener.set_nonblocking(true)?;
+    let shared = Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        wake: Wake::new()?,
+        open: AtomicUsize::new(0),
+        max_connections: app.config.max_connections.max(1),
+        keep_alive: (app.config.keep_alive_timeout > 0)
+            .then(|| Duration::from_secs(app.config.keep_alive_timeout)),
+        handlers: Handlers {
+            free: Mutex::new(threads.max(1)),
+            ready: Condvar::new(),
+        },
+        // At most half the request handlers' worth of bodies are read at once; the rest
+        // get 503 rather than queue behind slow uploads (and buffer their bodies).
+        slots: BodySlots {
+            free: AtomicUsize::new((threads / 2).max(1)),
+        },
+        rejected: AtomicUsize::new(0),
+        app,
     });
-    let mut workers = vec![];
-    for i in 0..threads {
-        let (server, stop, app) = (server.clone(), stop.clone(), app.clone());
-        let slots = slots.clone();
-        let w = std::thread::Builder::new()
-            .name(format!("worker-{i}"))
-            .spawn(move || worker(server, stop, app, addr.port(), slots))?;
-        workers.push(w);
-    }
+    let sh = shared.clone();
+    let accept = std::thread::Builder::new()
+        .name("accept".into())
+        .spawn(move || accept_loop(sh, listener))?;
     Ok(Running {
         addr,
         admin_token,
-        stop,
-        server,
-        workers,
-        app,
+        shared,
+        accept: Some(accept),
     })
 }
 
-/// Counts the workers that may still start reading a streamed body.
+/// The one call into the application, on the connection's own thread. It holds one of
+/// `--threads` handler places while it runs, so at most that many requests are handled
+/// at once (and the registry's read pool stays that small); the others wait here, never
+/// behind an idle connection.
+fn dispatch(sh: &Shared, req: &Req) -> Resp {
+    let _place = sh.handlers.take();
+    crate::router::dispatch(&sh.app, req)
+}
+
+/// A counting semaphore: the places for requests being handled.
+struct Handlers {
+    free: Mutex<usize>,
+    ready: Condvar,
+}
+
+impl Handlers {
+    fn take(&self) -> Place<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.ready.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Place(self)
+    }
+}
+
+/// One handler place, given back on drop (a panic included).
+struct Place<'a>(&'a Handlers);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.ready.notify_one();
+    }
+}
+
+/// Counts the bodies (over 1 KiB, or chunked) that may still start being read.
 pub struct BodySlots {
-    free: std::sync::atomic::AtomicUsize,
+    free: AtomicUsize,
 }
 
 impl BodySlots {
@@ -161,43 +252,687 @@ impl BodySlots {
     }
 }
 
-fn worker(
-    server: Arc<tiny_http::Server>,
-    stop: Arc<AtomicBool>,
-    app: Arc<App>,
-    port: u16,
-    slots: Arc<BodySlots>,
-) {
-    while !stop.load(Ordering::SeqCst) {
-        match server.recv_timeout(Duration::from_millis(200)) {
-            Ok(Some(rq)) => {
-                // A panic while answering or dropping the request must not kill the worker.
-                let r = catch_unwind(AssertUnwindSafe(|| handle(&app, rq, port, &slots)));
-                if r.is_err() {
-                    log::error!("a request's connection handling panicked; the worker goes on");
-                }
+/// A pipe that becomes readable, for good, when the server stops: every thread waiting
+/// in `poll` on a socket also waits on it, so idle connections and the accept loop wake at
+/// once without polling a flag.
+struct Wake {
+    rd: OwnedFd,
+    wr: OwnedFd,
+}
+
+impl Wake {
+    fn new() -> std::io::Result<Wake> {
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe2 fills two descriptors on success; we own them from here on.
+        let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: both descriptors were just created and are owned by nothing else.
+        Ok(unsafe {
+            Wake {
+                rd: OwnedFd::from_raw_fd(fds[0]),
+                wr: OwnedFd::from_raw_fd(fds[1]),
             }
-            Ok(None) => {}
-            Err(e) => {
-                log::error!("receiving a request failed: {e}");
-                std::thread::sleep(Duration::from_millis(50));
+        })
+    }
+    fn fire(&self) {
+        // SAFETY: a one-byte write from a valid buffer to our own pipe.
+        unsafe {
+            libc::write(self.wr.as_raw_fd(), b"x".as_ptr() as *const libc::c_void, 1);
+        }
+    }
+}
+
+enum Ready {
+    Data,
+    Timeout,
+    Stop,
+}
+
+/// Waits until `fd` is readable (or closed, or in error: the read tells), the timeout
+/// passes, or the server stops.
+fn wait_readable(fd: RawFd, wake: &Wake, timeout: Duration) -> Ready {
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as libc::c_int;
+    let mut p = [
+        libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake.rd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
+    loop {
+        // SAFETY: two initialised pollfd entries.
+        let rc = unsafe { libc::poll(p.as_mut_ptr(), 2, ms) };
+        if rc < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Ready::Data;
+        }
+        if rc == 0 {
+            return Ready::Timeout;
+        }
+        if p[1].revents != 0 {
+            return Ready::Stop;
+        }
+        return Ready::Data;
+    }
+}
+
+fn accept_loop(sh: Arc<Shared>, listener: TcpListener) {
+    let fd = listener.as_raw_fd();
+    while !sh.stopping() {
+        match wait_readable(fd, &sh.wake, Duration::from_secs(3600)) {
+            Ready::Stop => break,
+            Ready::Timeout => continue,
+            Ready::Data => {}
+        }
+        loop {
+            match listener.accept() {
+                Ok((stream, _)) => admit(&sh, stream),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::Interrupted | std::io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => {
+                    // EMFILE and the like: the loop must live on (the pending connection
+                    // is accepted once a descriptor is free).
+                    log::error!("accepting a connection failed: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                    break;
+                }
             }
         }
     }
 }
 
+/// Gives a new connection its own thread, or answers 503 past `--max-connections`.
+fn admit(sh: &Arc<Shared>, stream: TcpStream) {
+    if sh.open.load(Ordering::SeqCst) >= sh.max_connections {
+        reject(sh, stream);
+        return;
+    }
+    sh.open.fetch_add(1, Ordering::SeqCst);
+    let sh2 = sh.clone();
+    let spawned = std::thread::Builder::new()
+        .name("conn".into())
+        .spawn(move || {
+            let _open = OpenGuard(&sh2);
+            serve(&sh2, stream);
+        });
+    if let Err(e) = spawned {
+        // The connection (moved into the closure) is closed as the closure is dropped.
+        sh.open.fetch_sub(1, Ordering::SeqCst);
+        log::error!("could not start a connection thread: {e}");
+    }
+}
+
+/// Counts a connection as open for the life of its thread (a panic included).
+struct OpenGuard<'a>(&'a Shared);
+
+impl Drop for OpenGuard<'_> {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A connection over the bound: 503 with Retry-After, then closed, on the accept thread
+/// (without ever blocking it).
+fn reject(sh: &Shared, mut stream: TcpStream) {
+    let n = sh.rejected.fetch_add(1, Ordering::Relaxed);
+    if n.is_multiple_of(1000) {
+        log::warn!(
+            "{} connections open (--max-connections): new ones are answered 503 ({} so far)",
+            sh.max_connections,
+            n + 1
+        );
+    }
+    let request_id = http::request_id(None);
+    let resp = http::problem(&Error::Unavailable, &request_id);
+    let bytes = response_bytes(&resp, &request_id, false, Keep::Close);
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(&bytes);
+    let _ = stream.shutdown(Shutdown::Write);
+    // Whatever of the request has arrived is read, so that closing sends FIN, not RST.
+    let mut sink = [0u8; 4096];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+}
+
+/// How the connection goes on after an answer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Keep {
+    /// HTTP/1.1 persistent (no header needed).
+    Open,
+    /// HTTP/1.0 with `Connection: keep-alive`, answered in kind.
+    Open10,
+    /// `Connection: close`, then closed.
+    Close,
+}
+
+/// One connection: requests one after another (pipelined ones in order) until the client
+/// closes, asks to close, stays idle past the keep-alive timeout, or the server stops.
+fn serve(sh: &Shared, stream: TcpStream) {
+    let _ = stream.set_nonblocking(false);
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut c = Conn {
+        remote: stream.peer_addr().ok(),
+        stream,
+        buf: Vec::with_capacity(4096),
+    };
+    // The first request may take as long as a later one.
+    let idle = sh.keep_alive.unwrap_or(HEAD_DEADLINE);
+    loop {
+        if c.buf.is_empty() {
+            match wait_readable(c.fd(), &sh.wake, idle) {
+                Ready::Data => {}
+                Ready::Timeout | Ready::Stop => return,
+            }
+        }
+        let keep = c.exchange(sh);
+        if keep == Keep::Close || sh.stopping() {
+            return;
+        }
+        if c.buf.capacity() > 64 * 1024 && c.buf.len() < 4096 {
+            c.buf.shrink_to(4096);
+        }
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    remote: Option<SocketAddr>,
+    /// Bytes read but not yet used (the rest of a head, a body, pipelined requests).
+    buf: Vec<u8>,
+}
+
+/// A parsed request head.
+struct Head {
+    method: String,
+    target: String,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    version: u8,
+    /// Names lower-cased; values as sent, trimmed (bytes that are not UTF-8 become U+FFFD).
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn has(&self, name: &str) -> bool {
+        self.headers.iter().any(|(k, _)| k == name)
+    }
+    /// The comma-separated tokens of every `Connection` header, lower-cased.
+    fn connection_has(&self, token: &str) -> bool {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == "connection")
+            .flat_map(|(_, v)| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    }
+}
+
+/// Why no request head could be had.
+enum HeadFail {
+    /// The client closed (or nothing usable arrived): close without an answer.
+    Gone,
+    /// Answer this and close.
+    Answer(Resp),
+}
+
+enum BodyRead {
+    Complete,
+    TooLarge,
+    TooSlow,
+    Malformed,
+    Broken,
+    Stopped,
+}
+
+impl Conn {
+    fn fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
+
+    /// Reads more bytes into the buffer, waiting at most until `deadline`.
+    fn fill(&mut self, sh: &Shared, deadline: Instant) -> Result<usize, BodyRead> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(BodyRead::TooSlow);
+        }
+        match wait_readable(self.fd(), &sh.wake, left) {
+            Ready::Data => {}
+            Ready::Timeout => return Err(BodyRead::TooSlow),
+            Ready::Stop => return Err(BodyRead::Stopped),
+        }
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Err(BodyRead::Broken),
+                Ok(n) => {
+                    self.buf.extend_from_slice(&chunk[..n]);
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(BodyRead::Broken),
+            }
+        }
+    }
+
+    /// Reads and parses one request head; its bytes leave the buffer.
+    fn read_head(&mut self, sh: &Shared, request_id: &str) -> Result<Head, HeadFail> {
+        let deadline = Instant::now() + HEAD_DEADLINE;
+        let mut parse = !self.buf.is_empty();
+        loop {
+            // One empty line before a request line is tolerated (RFC 9112 §2.2), and
+            // httparse skips any number: more than one is refused rather than waited on.
+            let blank = self
+                .buf
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            if blank >= 4 {
+                return Err(HeadFail::Answer(http::problem(
+                    &Error::BadRequest("Malformed request: empty request line.".into()),
+                    request_id,
+                )));
+            }
+            if parse {
+                let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                let mut rq = httparse::Request::new(&mut slots);
+                match rq.parse(&self.buf) {
+                    Ok(httparse::Status::Complete(n)) => {
+                        let head = Head {
+                            method: rq.method.unwrap_or("").to_string(),
+                            target: rq.path.unwrap_or("").to_string(),
+                            version: rq.version.unwrap_or(1),
+                            headers: rq
+                                .headers
+                                .iter()
+                                .map(|h| {
+                                    (
+                                        h.name.to_ascii_lowercase(),
+                                        String::from_utf8_lossy(h.value).trim().to_string(),
+                                    )
+                                })
+                                .collect(),
+                        };
+                        self.buf.drain(..n);
+                        return Ok(head);
+                    }
+                    Ok(httparse::Status::Partial) => {}
+                    Err(e) => return Err(HeadFail::Answer(head_error(&self.buf, e, request_id))),
+                }
+            }
+            if self.buf.len() >= MAX_HEAD_BYTES {
+                let line_ended = self.buf.contains(&b'\n');
+                return Err(HeadFail::Answer(if line_ended {
+                    http::problem(&Error::HeadersTooLarge, request_id)
+                } else {
+                    plain_problem(
+                        414,
+                        "URI Too Long",
+                        "The request line is too long.",
+                        request_id,
+                    )
+                }));
+            }
+            let before = self.buf.len();
+            match self.fill(sh, deadline) {
+                // Parse again only once a line has ended (a head trickled byte by byte is
+                // not parsed once per byte).
+                Ok(_) => parse = self.buf[before..].contains(&b'\n'),
+                Err(BodyRead::TooSlow) if !self.buf.is_empty() => {
+                    return Err(HeadFail::Answer(plain_problem(
+                        408,
+                        "Request Timeout",
+                        "The request head did not arrive in time.",
+                        request_id,
+                    )))
+                }
+                Err(BodyRead::Stopped) if !self.buf.is_empty() => {
+                    return Err(HeadFail::Answer(http::problem(
+                        &Error::Unavailable,
+                        request_id,
+                    )))
+                }
+                Err(_) => return Err(HeadFail::Gone),
+            }
+        }
+    }
+
+    /// Reads a body of `len` bytes (already checked against the limit).
+    fn read_length(&mut self, sh: &Shared, len: usize, body: &mut Vec<u8>) -> BodyRead {
+        let deadline = Instant::now() + BODY_DEADLINE;
+        loop {
+            let take = (len - body.len()).min(self.buf.len());
+            body.extend_from_slice(&self.buf[..take]);
+            self.buf.drain(..take);
+            if body.len() == len {
+                return BodyRead::Complete;
+            }
+            if let Err(e) = self.fill(sh, deadline) {
+                return e;
+            }
+        }
+    }
+
+    /// Decodes a chunked body of at most `limit` bytes (trailers are read and dropped).
+    fn read_chunked(&mut self, sh: &Shared, limit: usize, body: &mut Vec<u8>) -> BodyRead {
+        let deadline = Instant::now() + BODY_DEADLINE;
+        loop {
+            // A chunk-size line.
+            let size = loop {
+                match httparse::parse_chunk_size(&self.buf) {
+                    Ok(httparse::Status::Complete((n, size))) => {
+                        self.buf.drain(..n);
+                        break size;
+                    }
+                    Ok(httparse::Status::Partial) if self.buf.len() <= 1024 => {
+                        if let Err(e) = self.fill(sh, deadline) {
+                            return e;
+                        }
+                    }
+                    _ => return BodyRead::Malformed,
+                }
+            };
+            if size == 0 {
+                return self.skip_trailers(sh, deadline);
+            }
+            if size > (limit - body.len()) as u64 {
+                return BodyRead::TooLarge;
+            }
+            // `size` bytes of data, then CRLF.
+            let end = body.len() + size as usize;
+            while body.len() < end {
+                let take = (end - body.len()).min(self.buf.len());
+                body.extend_from_slice(&self.buf[..take]);
+                self.buf.drain(..take);
+                if body.len() < end {
+                    if let Err(e) = self.fill(sh, deadline) {
+                        return e;
+                    }
+                }
+            }
+            while self.buf.len() < 2 {
+                if let Err(e) = self.fill(sh, deadline) {
+                    return e;
+                }
+            }
+            if &self.buf[..2] != b"\r\n" {
+                return BodyRead::Malformed;
+            }
+            self.buf.drain(..2);
+        }
+    }
+
+    /// Reads trailer lines up to the empty line that ends a chunked body.
+    fn skip_trailers(&mut self, sh: &Shared, deadline: Instant) -> BodyRead {
+        let mut seen = 0usize;
+        loop {
+            if let Some(i) = self.buf.iter().position(|&b| b == b'\n') {
+                let line_len = i + 1;
+                let empty = self.buf[..i].iter().all(|&b| b == b'\r') && i <= 1;
+                self.buf.drain(..line_len);
+                if empty {
+                    return BodyRead::Complete;
+                }
+                seen += line_len;
+                if seen > 8 * 1024 {
+                    return BodyRead::Malformed;
+                }
+                continue;
+            }
+            if self.buf.len() > 8 * 1024 {
+                return BodyRead::Malformed;
+            }
+            if let Err(e) = self.fill(sh, deadline) {
+                return e;
+            }
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> bool {
+        self.stream.write_all(bytes).is_ok()
+    }
+
+    /// Closes after an answer to a request whose body (or the rest of whose head) was left
+    /// unread: our side is shut for writing at once (the client sees the end of the
+    /// answer), and what still arrives is read and dropped for a moment, so that the close
+    /// does not reset the connection before the client has read the answer.
+    fn linger(&mut self, sh: &Shared) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let deadline = Instant::now() + LINGER;
+        let mut drained = 0usize;
+        while drained < LINGER_BYTES {
+            self.buf.clear();
+            match self.fill(sh, deadline) {
+                Ok(n) => drained += n,
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Reads one request, answers it, and says whether the connection goes on.
+    fn exchange(&mut self, sh: &Shared) -> Keep {
+        let started = Instant::now();
+        let fresh_id = http::request_id(None);
+        let head = match self.read_head(sh, &fresh_id) {
+            Ok(h) => h,
+            Err(HeadFail::Gone) => return Keep::Close,
+            Err(HeadFail::Answer(resp)) => {
+                let done = Done {
+                    request_id: &fresh_id,
+                    method: "-",
+                    url: "-",
+                    started,
+                };
+                self.send(&resp, false, Keep::Close, &done);
+                self.linger(sh);
+                return Keep::Close;
+            }
+        };
+        let request_id = http::request_id(head.header("x-request-id"));
+        let method = head.method.to_ascii_uppercase();
+        let max_body = sh.app.config.max_body;
+        let upgrade = head.connection_has("upgrade");
+        let mut keep = if sh.keep_alive.is_none() || sh.stopping() || head.connection_has("close") {
+            Keep::Close
+        } else if head.version == 1 {
+            Keep::Open
+        } else if head.connection_has("keep-alive") {
+            Keep::Open10
+        } else {
+            Keep::Close
+        };
+        // Whether the connection must be cut after answering (a body left unread).
+        let mut abort = upgrade;
+        let mut body = Vec::new();
+        let early: Option<Resp> = match precheck(&head, max_body) {
+            Err(e) => {
+                abort = true;
+                Some(http::problem(&e, &request_id))
+            }
+            Ok(_) if head.has("expect") && !expects_continue(&head) => {
+                abort = true;
+                Some(plain_problem(
+                    417,
+                    "Expectation Failed",
+                    "Only Expect: 100-continue is supported.",
+                    &request_id,
+                ))
+            }
+            Ok(framing) if upgrade || !method_has_body(&method) => {
+                // A body we will not read (GET with Content-Length, say): answer, then
+                // cut the connection rather than read it.
+                if framing.declares_body() {
+                    abort = true;
+                }
+                None
+            }
+            Ok(Framing::None) => None,
+            Ok(framing) => {
+                let streamed = match framing {
+                    Framing::Length(n) => n > SMALL_BODY,
+                    _ => true,
+                };
+                if streamed && !sh.slots.try_take() {
+                    // Every body slot is busy: refuse rather than queue behind slow uploads.
+                    abort = true;
+                    Some(http::problem(&Error::Unavailable, &request_id))
+                } else {
+                    if expects_continue(&head) && head.version == 1 {
+                        let _ = self.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    let outcome = match framing {
+                        Framing::Length(n) => self.read_length(sh, n as usize, &mut body),
+                        _ => self.read_chunked(sh, max_body, &mut body),
+                    };
+                    if streamed {
+                        sh.slots.give_back();
+                    }
+                    let err = match outcome {
+                        BodyRead::Complete => None,
+                        BodyRead::TooLarge => Some(Error::PayloadTooLarge(max_body)),
+                        BodyRead::TooSlow => Some(Error::RequestTimeout),
+                        BodyRead::Stopped => Some(Error::Unavailable),
+                        BodyRead::Malformed => {
+                            Some(Error::BadRequest("Malformed chunked body.".into()))
+                        }
+                        BodyRead::Broken => Some(Error::BadRequest(
+                            "The request body could not be read.".into(),
+                        )),
+                    };
+                    err.map(|e| {
+                        abort = true;
+                        http::problem(&e, &request_id)
+                    })
+                }
+            }
+        };
+        if abort {
+            keep = Keep::Close;
+        }
+        let resp = match early {
+            Some(r) => r,
+            None => {
+                let (path, raw_query) = match head.target.split_once('?') {
+                    Some((p, q)) => (p.to_string(), q.to_string()),
+                    None => (head.target.clone(), String::new()),
+                };
+                let req = Req {
+                    method: method.clone(),
+                    segments: path
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(|s| http::percent_decode(s, false))
+                        .collect(),
+                    path,
+                    query: http::parse_query(&raw_query),
+                    raw_query,
+                    headers: head.headers,
+                    body,
+                    request_id: request_id.clone(),
+                    remote: self.remote,
+                };
+                match catch_unwind(AssertUnwindSafe(|| dispatch(sh, &req))) {
+                    Ok(r) => r,
+                    Err(_) => {
+                        log::error!(
+                            "handler panicked: {method} {} request_id={request_id}",
+                            redact(&req.path)
+                        );
+                        http::problem(&Error::Internal("panic".into()), &request_id)
+                    }
+                }
+            }
+        };
+        if sh.stopping() {
+            keep = Keep::Close;
+        }
+        let done = Done {
+            request_id: &request_id,
+            method: &method,
+            url: &head.target,
+            started,
+        };
+        let written = self.send(&resp, method == "HEAD", keep, &done);
+        if abort && written {
+            self.linger(sh);
+        }
+        if written {
+            keep
+        } else {
+            Keep::Close
+        }
+    }
+
+    /// Writes the answer and logs the request's line; false if the write failed.
+    fn send(&mut self, resp: &Resp, head_only: bool, keep: Keep, d: &Done) -> bool {
+        let bytes = response_bytes(resp, d.request_id, head_only, keep);
+        let ok = self.write_all(&bytes);
+        log::info!(
+            "{} {} {} {:.1}ms request_id={}",
+            d.method,
+            redact(d.url.split('?').next().unwrap_or("")),
+            resp.status,
+            d.started.elapsed().as_secs_f64() * 1000.0,
+            d.request_id
+        );
+        ok
+    }
+}
+
+/// What the closing log line of a request needs.
+struct Done<'a> {
+    request_id: &'a str,
+    method: &'a str,
+    url: &'a str,
+    started: Instant,
+}
+
+/// How a request's body is framed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+}
+
+impl Framing {
+    fn declares_body(self) -> bool {
+        !matches!(self, Framing::None | Framing::Length(0))
+    }
+}
+
+fn expects_continue(head: &Head) -> bool {
+    head.header("expect")
+        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+}
+
 /// Framing and size checks that must happen before any byte of the body is read.
-fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
+fn precheck(head: &Head, max_body: usize) -> Result<Framing, Error> {
     let mut total = 0usize;
     let mut content_length: Option<&str> = None;
     let mut transfer_encoding = None;
-    if rq.headers().len() > MAX_HEADERS {
+    if head.headers.len() > MAX_HEADERS {
         return Err(Error::HeadersTooLarge);
     }
-    for h in rq.headers() {
-        total += h.field.as_str().as_str().len() + h.value.as_str().len() + 4;
-        if h.field.equiv("Content-Length") {
-            let v = h.value.as_str();
+    for (k, v) in &head.headers {
+        total += k.len() + v.len() + 4;
+        if k == "content-length" {
             if content_length.is_some_and(|prev| prev != v) {
                 return Err(Error::BadRequest(
                     "Conflicting Content-Length headers.".into(),
@@ -205,13 +940,13 @@ fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
             }
             content_length = Some(v);
         }
-        if h.field.equiv("Transfer-Encoding") {
+        if k == "transfer-encoding" {
             if transfer_encoding.is_some() {
                 return Err(Error::BadRequest(
                     "Repeated Transfer-Encoding header.".into(),
                 ));
             }
-            transfer_encoding = Some(h.value.as_str());
+            transfer_encoding = Some(v.as_str());
         }
     }
     if total > MAX_HEADER_BYTES {
@@ -228,280 +963,207 @@ fn precheck(rq: &tiny_http::Request, max_body: usize) -> Result<(), Error> {
                 "Only Transfer-Encoding: chunked is supported.".into(),
             ));
         }
+        return Ok(Framing::Chunked);
     }
     if let Some(cl) = content_length {
         let digits = !cl.is_empty() && cl.len() <= 20 && cl.bytes().all(|b| b.is_ascii_digit());
         if !digits {
             return Err(Error::BadRequest("Malformed Content-Length.".into()));
         }
-        match cl.parse::<u64>() {
-            Ok(n) if n <= max_body as u64 => {}
-            _ => return Err(Error::PayloadTooLarge(max_body)),
-        }
+        return match cl.parse::<u64>() {
+            Ok(0) => Ok(Framing::None),
+            Ok(n) if n <= max_body as u64 => Ok(Framing::Length(n)),
+            _ => Err(Error::PayloadTooLarge(max_body)),
+        };
     }
-    Ok(())
-}
-
-fn wants_upgrade(rq: &tiny_http::Request) -> bool {
-    rq.headers().iter().any(|h| {
-        h.field.equiv("Connection") && h.value.as_str().to_ascii_lowercase().contains("upgrade")
-    })
-}
-
-/// What the closing log line of a request needs.
-struct Done<'a> {
-    request_id: &'a str,
-    method: &'a str,
-    url: &'a str,
-    started: Instant,
-    remote: Option<SocketAddr>,
-    port: u16,
-}
-
-/// Writes the response (with `X-Request-Id` and an explicit Content-Type), cuts the
-/// reading side first when `abort` (a body left unread), and logs the request's line.
-fn send(rq: tiny_http::Request, resp: crate::http::Resp, abort: bool, d: &Done) {
-    let status = resp.status;
-    let has_type = resp
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("Content-Type"));
-    let mut response = tiny_http::Response::from_data(resp.body).with_status_code(status);
-    let id = ("X-Request-Id".to_string(), d.request_id.to_string());
-    for (k, v) in resp.headers.iter().chain(std::iter::once(&id)) {
-        if let Ok(h) = tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    if !has_type && status != 204 && status != 304 {
-        // tiny_http would otherwise label the body text/plain.
-        if let Ok(h) = tiny_http::Header::from_bytes(&b"Content-Type"[..], http::JSON.as_bytes()) {
-            response.add_header(h);
-        }
-    }
-    if abort {
-        // Refuse further reading before answering, so that dropping the request does not
-        // wait for (or drain) a body we did not read; writing the answer still works.
-        if let Some(remote) = d.remote {
-            shutdown_read(remote, d.port);
-        }
-    }
-    // Dropping a request with a huge declared length can panic inside tiny_http
-    // (capacity overflow); the answer is already written by then.
-    let _ = catch_unwind(AssertUnwindSafe(move || rq.respond(response)));
-    log::info!(
-        "{} {} {status} {:.1}ms request_id={}",
-        d.method,
-        redact(d.url.split('?').next().unwrap_or("")),
-        d.started.elapsed().as_secs_f64() * 1000.0,
-        d.request_id
-    );
-}
-
-/// How long a worker waits for a whole request body.
-const BODY_DEADLINE: Duration = Duration::from_secs(10);
-
-enum BodyRead {
-    Complete,
-    TooLarge,
-    TooSlow,
-    Broken,
-}
-
-/// Reads at most `limit` bytes (one more means too large) before BODY_DEADLINE.
-fn read_body(reader: &mut dyn Read, limit: usize, body: &mut Vec<u8>) -> BodyRead {
-    let started = Instant::now();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        match reader.read(&mut chunk) {
-            Ok(0) => return BodyRead::Complete,
-            Ok(n) => {
-                if body.len() + n > limit {
-                    return BodyRead::TooLarge;
-                }
-                body.extend_from_slice(&chunk[..n]);
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock
-                        | std::io::ErrorKind::TimedOut
-                        | std::io::ErrorKind::Interrupted
-                ) => {}
-            Err(_) => return BodyRead::Broken,
-        }
-        if started.elapsed() > BODY_DEADLINE {
-            return BodyRead::TooSlow;
-        }
-    }
-}
-
-/// Whether tiny_http streams this body to us (over 1 KiB, or chunked) rather than
-/// having read it already.
-fn streams_body(rq: &tiny_http::Request) -> bool {
-    rq.headers().iter().any(|h| {
-        (h.field.equiv("Content-Length")
-            && h.value
-                .as_str()
-                .trim()
-                .parse::<u64>()
-                .is_ok_and(|n| n > 1024))
-            || h.field.equiv("Transfer-Encoding")
-    })
-}
-
-/// Whether the request announces a body (non-zero Content-Length, or chunked).
-fn declares_body(rq: &tiny_http::Request) -> bool {
-    rq.headers().iter().any(|h| {
-        (h.field.equiv("Content-Length") && h.value.as_str().trim() != "0")
-            || h.field.equiv("Transfer-Encoding")
-    })
+    Ok(Framing::None)
 }
 
 fn method_has_body(m: &str) -> bool {
     matches!(m, "POST" | "PUT" | "PATCH" | "DELETE")
 }
 
-fn handle(app: &App, mut rq: tiny_http::Request, port: u16, slots: &BodySlots) {
-    let started = Instant::now();
-    let client_id = rq
-        .headers()
+/// The answer to a head httparse refused: 505 for HTTP/2 and later (the h2 preface
+/// `PRI * HTTP/2.0` included), 431 for too many headers, 400 otherwise.
+fn head_error(buf: &[u8], e: httparse::Error, request_id: &str) -> Resp {
+    if e == httparse::Error::TooManyHeaders {
+        return http::problem(&Error::HeadersTooLarge, request_id);
+    }
+    if later_http_version(buf) {
+        return plain_problem(
+            505,
+            "HTTP Version Not Supported",
+            "orgreg speaks HTTP/1.1 (and 1.0).",
+            request_id,
+        );
+    }
+    http::problem(
+        &Error::BadRequest(format!("Malformed request: {e}.")),
+        request_id,
+    )
+}
+
+/// Whether the request line ends in `HTTP/<major>.<minor>` with a major version of 2 or
+/// more.
+fn later_http_version(buf: &[u8]) -> bool {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = buf[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&buf[..line_end]);
+    let Some(sp) = line.iter().rposition(|&b| b == b' ') else {
+        return false;
+    };
+    let v = &line[sp + 1..];
+    match v {
+        [b'H', b'T', b'T', b'P', b'/', major, rest @ ..] => {
+            major.is_ascii_digit()
+                && *major >= b'2'
+                && (rest.is_empty() || matches!(rest, [b'.', minor] if minor.is_ascii_digit()))
+        }
+        _ => false,
+    }
+}
+
+/// A problem body for statuses the application's `Error` has no variant for.
+fn plain_problem(status: u16, title: &str, detail: &str, request_id: &str) -> Resp {
+    let body = serde_json::json!({
+        "type": format!("https://orgreg.dev/problems/{status}"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id,
+    });
+    Resp::typed(status, http::PROBLEM, body.to_string().into_bytes())
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        417 => "Expectation Failed",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        503 => "Service Unavailable",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+/// A header a handler may set: a token name and a value without control characters
+/// (tab allowed). Framing headers are the connection layer's alone.
+fn header_ok(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+        && ![
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "x-request-id",
+            "date",
+        ]
         .iter()
-        .find(|h| h.field.equiv("X-Request-Id"))
-        .map(|h| h.value.as_str().to_string());
-    let request_id = http::request_id(client_id.as_deref());
-    let method = rq.method().as_str().to_ascii_uppercase();
-    let url = rq.url().to_string();
-    let remote = rq.remote_addr().copied();
-    let upgrade = wants_upgrade(&rq);
+        .any(|f| name.eq_ignore_ascii_case(f))
+}
 
-    // Decide whether the connection must be cut after answering (a body left unread).
-    let mut abort = upgrade;
-    let mut body = Vec::new();
-    let pre = precheck(&rq, app.config.max_body);
-    let early: Option<Error> = match pre {
-        Err(e) => {
-            abort = true;
-            Some(e)
+/// The bytes of an answer: status line, the handler's headers, an explicit Content-Type,
+/// Date, X-Request-Id, Content-Length and, where needed, Connection.
+fn response_bytes(resp: &Resp, request_id: &str, head_only: bool, keep: Keep) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let status = resp.status;
+    let no_body = status < 200 || status == 204 || status == 304;
+    let mut h = String::with_capacity(256);
+    let _ = write!(h, "HTTP/1.1 {status} {}\r\n", reason(status));
+    let mut has_type = false;
+    for (k, v) in &resp.headers {
+        if header_ok(k, v) {
+            has_type |= k.eq_ignore_ascii_case("content-type");
+            let _ = write!(h, "{k}: {v}\r\n");
         }
-        Ok(()) if upgrade || !method_has_body(&method) => {
-            // A body we will not read (GET with Content-Length, say) would be drained on
-            // this worker when the request is dropped: cut the connection instead.
-            if declares_body(&rq) {
-                abort = true;
-            }
-            None
-        }
-        Ok(()) => {
-            let streamed = streams_body(&rq);
-            if streamed && !slots.try_take() {
-                // Every body slot is busy: refuse rather than queue behind slow uploads.
-                let done = Done {
-                    request_id: &request_id,
-                    method: &method,
-                    url: &url,
-                    started,
-                    remote,
-                    port,
-                };
-                return send(
-                    rq,
-                    http::problem(&Error::Unavailable, &request_id),
-                    true,
-                    &done,
-                );
-            }
-            // tiny_http hands over bodies above 1 KiB as a stream read on this worker: give
-            // the socket a short read timeout so a trickling client cannot hold the worker
-            // past BODY_DEADLINE.
-            let socket = if streamed {
-                remote.and_then(|r| find_socket(r, port))
-            } else {
-                None
-            };
-            if let Some(fd) = socket {
-                set_read_timeout(fd, Some(Duration::from_millis(500)));
-            }
-            let outcome = read_body(rq.as_reader(), app.config.max_body, &mut body);
-            if let Some(fd) = socket {
-                set_read_timeout(fd, None);
-            }
-            if streamed {
-                slots.give_back();
-            }
-            match outcome {
-                BodyRead::Complete => None,
-                BodyRead::TooLarge => {
-                    abort = true;
-                    Some(Error::PayloadTooLarge(app.config.max_body))
-                }
-                BodyRead::TooSlow => {
-                    abort = true;
-                    Some(Error::RequestTimeout)
-                }
-                BodyRead::Broken => {
-                    abort = true;
-                    Some(Error::BadRequest(
-                        "The request body could not be read.".into(),
-                    ))
-                }
-            }
-        }
-    };
+    }
+    if !has_type && !no_body {
+        let _ = write!(h, "Content-Type: {}\r\n", http::JSON);
+    }
+    let _ = write!(h, "Date: {}\r\n", http_date(std::time::SystemTime::now()));
+    let _ = write!(h, "X-Request-Id: {request_id}\r\n");
+    if !no_body {
+        let _ = write!(h, "Content-Length: {}\r\n", resp.body.len());
+    }
+    match keep {
+        Keep::Open => {}
+        Keep::Open10 => h.push_str("Connection: keep-alive\r\n"),
+        Keep::Close => h.push_str("Connection: close\r\n"),
+    }
+    h.push_str("\r\n");
+    let mut out = h.into_bytes();
+    if !head_only && !no_body {
+        out.extend_from_slice(&resp.body);
+    }
+    out
+}
 
-    let resp = match early {
-        Some(e) => http::problem(&e, &request_id),
-        None => {
-            let (path, raw_query) = match url.split_once('?') {
-                Some((p, q)) => (p.to_string(), q.to_string()),
-                None => (url.clone(), String::new()),
-            };
-            let req = Req {
-                method: method.clone(),
-                segments: path
-                    .split('/')
-                    .filter(|s| !s.is_empty())
-                    .map(|s| http::percent_decode(s, false))
-                    .collect(),
-                path,
-                query: http::parse_query(&raw_query),
-                raw_query,
-                headers: rq
-                    .headers()
-                    .iter()
-                    .map(|h| {
-                        (
-                            h.field.as_str().as_str().to_ascii_lowercase(),
-                            h.value.as_str().to_string(),
-                        )
-                    })
-                    .collect(),
-                body,
-                request_id: request_id.clone(),
-                remote,
-            };
-            match catch_unwind(AssertUnwindSafe(|| crate::router::dispatch(app, &req))) {
-                Ok(r) => r,
-                Err(_) => {
-                    log::error!(
-                        "handler panicked: {method} {} request_id={request_id}",
-                        redact(&req.path)
-                    );
-                    http::problem(&Error::Internal("panic".into()), &request_id)
-                }
-            }
-        }
-    };
-
-    let done = Done {
-        request_id: &request_id,
-        method: &method,
-        url: &url,
-        started,
-        remote,
-        port,
-    };
-    send(rq, resp, abort, &done);
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), as the Date header wants.
+fn http_date(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {d:02} {} {y} {:02}:{:02}:{:02} GMT",
+        WD[days.rem_euclid(7) as usize],
+        MO[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Paths can carry secrets (invitation tokens, user names in AWX token routes): the
@@ -529,114 +1191,6 @@ pub fn redact(path: &str) -> String {
         .collect()
 }
 
-/// Shuts down the reading side of the connection from `remote` to our `port`, so that
-/// tiny_http stops waiting for (and draining) a body we refused. tiny_http does not expose the
-/// socket; we find it among our descriptors by its addresses.
-#[cfg(target_os = "linux")]
-pub fn shutdown_read(remote: SocketAddr, port: u16) {
-    if let Some(fd) = find_socket(remote, port) {
-        // SAFETY: shutdown on a descriptor we own; it does not close it.
-        unsafe {
-            libc::shutdown(fd, libc::SHUT_RD);
-        }
-    }
-}
-
-/// The descriptor of our connection from `remote` to `port`. tiny_http does not expose
-/// its sockets; we find it among our descriptors by its addresses (both of tiny_http's
-/// duplicates share one socket, so either will do).
-#[cfg(target_os = "linux")]
-fn find_socket(remote: SocketAddr, port: u16) -> Option<i32> {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = std::fs::read_dir("/proc/self/fd").ok()?;
-    dir.flatten().find_map(|entry| {
-        let fd = std::str::from_utf8(entry.file_name().as_bytes())
-            .ok()?
-            .parse::<i32>()
-            .ok()?;
-        (peer_of(fd) == Some(remote) && local_port_of(fd) == Some(port)).then_some(fd)
-    })
-}
-
-#[cfg(not(target_os = "linux"))]
-fn find_socket(_remote: SocketAddr, _port: u16) -> Option<i32> {
-    None
-}
-
-/// Sets (or clears) SO_RCVTIMEO on a socket descriptor.
-fn set_read_timeout(fd: i32, timeout: Option<Duration>) {
-    let d = timeout.unwrap_or_default();
-    let tv = libc::timeval {
-        tv_sec: d.as_secs() as libc::time_t,
-        tv_usec: d.subsec_micros() as libc::suseconds_t,
-    };
-    // SAFETY: a valid timeval of the right size for SO_RCVTIMEO.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            &tv as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        );
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub fn shutdown_read(_remote: SocketAddr, _port: u16) {}
-
-#[cfg(target_os = "linux")]
-fn sockaddr_to(storage: &libc::sockaddr_storage) -> Option<SocketAddr> {
-    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
-    match storage.ss_family as i32 {
-        libc::AF_INET => {
-            // SAFETY: the family says this is a sockaddr_in.
-            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
-                u16::from_be(a.sin_port),
-            )))
-        }
-        libc::AF_INET6 => {
-            // SAFETY: the family says this is a sockaddr_in6.
-            let a = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(a.sin6_addr.s6_addr),
-                u16::from_be(a.sin6_port),
-                0,
-                0,
-            )))
-        }
-        _ => None,
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn peer_of(fd: i32) -> Option<SocketAddr> {
-    // SAFETY: zeroed storage of the right size; the kernel fills at most `len` bytes.
-    unsafe {
-        let mut s: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getpeername(fd, &mut s as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
-            return None;
-        }
-        sockaddr_to(&s)
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn local_port_of(fd: i32) -> Option<u16> {
-    // SAFETY: as in peer_of.
-    unsafe {
-        let mut s: libc::sockaddr_storage = std::mem::zeroed();
-        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getsockname(fd, &mut s as *mut _ as *mut libc::sockaddr, &mut len) != 0 {
-            return None;
-        }
-        sockaddr_to(&s).map(|a| a.port())
-    }
-}
-
 /// Signals: SIGTERM and SIGINT set a flag the main loop watches.
 pub static STOP_SIGNAL: AtomicBool = AtomicBool::new(false);
 
@@ -656,7 +1210,7 @@ pub fn install_signal_handlers() {
 
 #[cfg(test)]
 mod tests {
-    use super::redact;
+    use super::{http_date, later_http_version, redact};
 
     #[test]
     fn invitation_tokens_never_reach_the_log_line() {
@@ -671,5 +1225,32 @@ mod tests {
             assert!(r.contains("***"), "{p} → {r}");
         }
         assert_eq!(redact("/v1/organizations/acme"), "/v1/organizations/acme");
+    }
+
+    #[test]
+    fn dates_and_versions() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777);
+        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(
+            http_date(std::time::UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
+        for later in [
+            "GET / HTTP/2.0\r\n",
+            "PRI * HTTP/2.0\r\n\r\nSM",
+            "GET / HTTP/3.0",
+            "GET / HTTP/9.9\r\n",
+        ] {
+            assert!(later_http_version(later.as_bytes()), "{later}");
+        }
+        for not in [
+            "GET / HTTP/1.1\r\n",
+            "GET / HTTP/1.2\r\n",
+            "GET / http/2.0\r\n",
+            "GET /HTTP/2.0x\r\n",
+            "",
+        ] {
+            assert!(!later_http_version(not.as_bytes()), "{not}");
+        }
     }
 }

@@ -16,6 +16,8 @@ const FLAGS: &[(&str, &str, &str)] = &[
     ("--sync", "ORGREG_SYNC", "full"),
     ("--org-create", "ORGREG_ORG_CREATE", "users"),
     ("--max-owned-orgs", "ORGREG_MAX_OWNED_ORGS", "unlimited"),
+    ("--keep-alive-timeout", "ORGREG_KEEP_ALIVE_TIMEOUT", "75"),
+    ("--max-connections", "ORGREG_MAX_CONNECTIONS", "1024"),
 ];
 
 fn help(args: &[&str]) -> String {

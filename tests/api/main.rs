@@ -9,6 +9,7 @@ mod auth;
 mod authz;
 mod awx;
 mod cli;
+mod connections;
 mod crash;
 mod customers;
 mod edges;

@@ -256,8 +256,8 @@ fn slow_clients_idle_and_trickling_connections_leave_healthz_fast_and_rss_small(
 #[test]
 fn slow_clients_trickling_bodies_do_not_stall_the_worker_pool() {
     // Bodies within the limit but sent one byte a second: a POST with Content-Length over
-    // 1 KiB (smaller bodies tiny_http reads itself, on its own connection thread) or a
-    // chunked one is read by an orgreg worker. Twice as many such clients as workers.
+    // 1 KiB or a chunked one takes a body slot (--threads/2 of them) while it is read.
+    // Twice as many such clients as workers.
     raise_own_fd_limit();
     let dir = tempfile::TempDir::new().unwrap();
     let mut srv = start(dir.path());
