@@ -470,6 +470,32 @@ pub fn parse_order(
     Ok(out)
 }
 
+impl table::Call<'_> {
+    /// The native list parameters: `page`/`page_size` (25, at most 200), the exact
+    /// `filters` and `orders` a resource's list documents, and `search`.
+    pub fn list_query(
+        &self,
+        resource: crate::registry::Resource,
+        filters: &[&str],
+        orders: &[(&str, &'static str)],
+    ) -> Result<(Paging, ListQuery)> {
+        let p = paging(self.req, 25, 200)?;
+        let fields = crate::registry::fields(resource);
+        Ok((p, list_query(self.req, &fields, filters, orders, p)?))
+    }
+}
+
+/// 200 with one page of `page`'s items in the native envelope.
+pub fn page_resp<T>(
+    req: &Req,
+    p: Paging,
+    page: model::Page<T>,
+    render: impl Fn(&T) -> Value,
+) -> Result<Resp> {
+    let results = page.items.iter().map(render).collect();
+    Ok(Resp::json(200, &envelope(req, p, page.count, results)?))
+}
+
 /// 200 with the object's ETag, or 304 when `If-None-Match` already has it.
 pub fn with_etag(req: &Req, x: &impl Revision, body: &Value) -> Resp {
     let rev = x.revision();

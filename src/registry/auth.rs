@@ -285,6 +285,11 @@ pub fn login(
     password: &str,
 ) -> Result<(String, Token, User)> {
     let user = password_user(reg, username, password, ctx)?;
+    login_token(reg, ctx, user, "login")
+}
+
+/// A new login token (24 h) for `user`, recorded as theirs.
+fn login_token(reg: &Registry, ctx: &Ctx, user: User, name: &str) -> Result<(String, Token, User)> {
     let ctx = Ctx {
         actor: Some(user.clone()),
         ..ctx.clone()
@@ -292,7 +297,7 @@ pub fn login(
     let expires = model::format_ms(model::now_ms() + LOGIN_TOKEN_TTL_MS);
     let (secret, token) = reg
         .store
-        .write(|tx| mint(tx, &ctx, &user, "login", "login", Some(&expires)))?;
+        .write(|tx| mint(tx, &ctx, &user, "login", name, Some(&expires)))?;
     Ok((secret, token, user))
 }
 
@@ -339,15 +344,7 @@ pub fn mint(
 /// `POST /auth/login` with the key as the password).
 pub fn exchange_token(reg: &Registry, ctx: &Ctx, key: &str) -> Result<(String, Token, User)> {
     let user = token_user(reg, key)?;
-    let ctx = Ctx {
-        actor: Some(user.clone()),
-        ..ctx.clone()
-    };
-    let expires = model::format_ms(model::now_ms() + LOGIN_TOKEN_TTL_MS);
-    let (secret, token) = reg
-        .store
-        .write(|tx| mint(tx, &ctx, &user, "login", "api key login", Some(&expires)))?;
-    Ok((secret, token, user))
+    login_token(reg, ctx, user, "api key login")
 }
 
 /// A session for a username and password (profile cookie logins): stored like a token,
@@ -476,13 +473,11 @@ pub fn bootstrap(
         record(
             tx,
             &ctx,
-            Change {
-                action: "create",
-                object_type: "user",
-                object_id: Some(&user.id),
-                organization: None,
-                changes: serde_json::json!({"username": [null, user.username], "is_staff": [null, true]}),
-            },
+            Change::user(
+                "create",
+                &user.id,
+                serde_json::json!({"username": [null, user.username], "is_staff": [null, true]}),
+            ),
         )?;
         let secret = match token {
             Some(t) => t.to_string(),

@@ -347,17 +347,7 @@ pub fn accept(
         };
         let actor_ctx = Ctx { actor: Some(user.clone()), ..ctx.clone() };
         if created {
-            record(
-                tx,
-                &actor_ctx,
-                Change {
-                    action: "create",
-                    object_type: "user",
-                    object_id: Some(&user.id),
-                    organization: None,
-                    changes: json!({"username": [null, user.username], "email": [null, user.email]}),
-                },
-            )?;
+            record(tx, &actor_ctx, Change::user("create", &user.id, json!({"username": [null, user.username], "email": [null, user.email]})))?;
         }
         let existing = store::members::get(tx, org.seq, user.seq)?;
         if existing.as_ref().is_some_and(|m| m.status == MemberStatus::Approved) {

@@ -58,13 +58,11 @@ pub fn repoint_owner(tx: &Connection, ctx: &Ctx, org_seq: i64) -> Result<()> {
         record(
             tx,
             ctx,
-            Change {
-                action: "update",
-                object_type: "organization",
-                object_id: Some(&after.id),
-                organization: Some(&after.id),
-                changes: json!({"owner": [old, after.owner.as_ref().map(|u| u.id.clone())]}),
-            },
+            Change::org(
+                "update",
+                &after.id,
+                json!({"owner": [old, after.owner.as_ref().map(|u| u.id.clone())]}),
+            ),
         )?;
     }
     Ok(())

@@ -104,6 +104,30 @@ pub struct Change<'a> {
     pub changes: Value,
 }
 
+impl<'a> Change<'a> {
+    /// A change of organization `id` (its own feed).
+    pub fn org(action: &'a str, id: &'a str, changes: Value) -> Change<'a> {
+        Change {
+            action,
+            object_type: "organization",
+            object_id: Some(id),
+            organization: Some(id),
+            changes,
+        }
+    }
+
+    /// A change of user `id` (the global feed only).
+    pub fn user(action: &'a str, id: &'a str, changes: Value) -> Change<'a> {
+        Change {
+            action,
+            object_type: "user",
+            object_id: Some(id),
+            organization: None,
+            changes,
+        }
+    }
+}
+
 pub fn record(tx: &Connection, ctx: &Ctx, ch: Change) -> Result<()> {
     crate::store::activity::insert(
         tx,

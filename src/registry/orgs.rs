@@ -273,13 +273,7 @@ pub fn create(
         record(
             tx,
             ctx,
-            Change {
-                action: "create",
-                object_type: "organization",
-                object_id: Some(&org.id),
-                organization: Some(&org.id),
-                changes: diff(None, Some(&snapshot(&org))),
-            },
+            Change::org("create", &org.id, diff(None, Some(&snapshot(&org)))),
         )?;
         ensure_owner_member(tx, ctx, &org, owner.seq, &now)?;
         let invitation = match &invite {
@@ -362,13 +356,11 @@ pub fn update(
         record(
             tx,
             ctx,
-            Change {
-                action: "update",
-                object_type: "organization",
-                object_id: Some(&org.id),
-                organization: Some(&org.id),
-                changes: diff(Some(&snapshot(&old)), Some(&snapshot(&org))),
-            },
+            Change::org(
+                "update",
+                &org.id,
+                diff(Some(&snapshot(&old)), Some(&snapshot(&org))),
+            ),
         )?;
         if let Some(owner) = new_owner {
             ensure_owner_member(tx, ctx, &org, owner, &now)?;
@@ -389,13 +381,7 @@ pub fn delete(reg: &Registry, ctx: &Ctx, key: &OrgKey, if_match: Option<&[String
         record(
             tx,
             ctx,
-            Change {
-                action: "delete",
-                object_type: "organization",
-                object_id: Some(&old.id),
-                organization: Some(&old.id),
-                changes: diff(Some(&snapshot(&old)), None),
-            },
+            Change::org("delete", &old.id, diff(Some(&snapshot(&old)), None)),
         )?;
         if ctx.rules.delete_orphaned_users {
             for user in members {

@@ -170,13 +170,7 @@ pub fn create(reg: &Registry, ctx: &Ctx, input: UserInput) -> Result<User> {
         record(
             tx,
             ctx,
-            Change {
-                action: "create",
-                object_type: "user",
-                object_id: Some(&user.id),
-                organization: None,
-                changes: diff(None, Some(&snapshot(&user))),
-            },
+            Change::user("create", &user.id, diff(None, Some(&snapshot(&user)))),
         )?;
         Ok(user)
     })
@@ -291,17 +285,7 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) 
         for org in orgs {
             super::lookup::repoint_owner(tx, ctx, org)?;
         }
-        record(
-            tx,
-            ctx,
-            Change {
-                action: "delete",
-                object_type: "user",
-                object_id: Some(&old.id),
-                organization: None,
-                changes: diff(Some(&snapshot(&old)), None),
-            },
-        )
+        record(tx, ctx, Change::user("delete", &old.id, diff(Some(&snapshot(&old)), None)))
     })
 }
 
@@ -318,12 +302,6 @@ pub(super) fn delete_if_orphaned(tx: &Connection, ctx: &Ctx, seq: i64) -> Result
     record(
         tx,
         ctx,
-        Change {
-            action: "delete",
-            object_type: "user",
-            object_id: Some(&user.id),
-            organization: None,
-            changes: diff(Some(&snapshot(&user)), None),
-        },
+        Change::user("delete", &user.id, diff(Some(&snapshot(&user)), None)),
     )
 }

@@ -57,7 +57,7 @@ fn zenml_create_defaults_owner_to_caller_and_renders_the_seed_shape() {
     );
     assert_eq!(v1.status, 200);
     assert_eq!(v1.body["owner"], uid.as_str());
-    let rows = s.activity(&format!("object_type=organization&action=create"));
+    let rows = s.activity("object_type=organization&action=create");
     let row = rows
         .iter()
         .find(|a| a["object_id"] == o["id"])

@@ -2,7 +2,7 @@
 
 use super::activity_json;
 use crate::api::table::Call;
-use crate::api::{envelope, paging, Paging};
+use crate::api::{page_resp, paging, Paging};
 use crate::error::{Errors, Result};
 use crate::http::{Req, Resp};
 use crate::model;
@@ -49,19 +49,8 @@ pub fn query(req: &Req, p: Paging) -> Result<ListQuery> {
 }
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let p = paging(req, 25, 200)?;
-    let q = query(req, p)?;
-    let page = registry::activity::global(reg, ctx, &q)?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(activity_json).collect(),
-        )?,
-    ))
+    let p = paging(call.req, 25, 200)?;
+    let q = query(call.req, p)?;
+    let page = registry::activity::global(call.reg(), &call.ctx, &q)?;
+    page_resp(call.req, p, page, activity_json)
 }

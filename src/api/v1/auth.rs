@@ -2,7 +2,7 @@
 
 use super::{path_uuid, token_json, user_json};
 use crate::api::table::Call;
-use crate::api::{envelope, paging, with_etag, Body};
+use crate::api::{page_resp, paging, with_etag, Body};
 use crate::error::Result;
 use crate::http::Resp;
 use crate::registry::{auth, users};
@@ -10,15 +10,12 @@ use serde_json::json;
 use sha2::Digest;
 
 pub fn login(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     let username = b.string("username", 1, 150, true);
     let password = b.string("password", 1, 4096, true);
     b.finish()?;
     let (username, password) = (username.unwrap_or_default(), password.unwrap_or_default());
-    let (secret, token, user) = auth::login(reg, ctx, &username, &password)?;
+    let (secret, token, user) = auth::login(call.reg(), &call.ctx, &username, &password)?;
     Ok(Resp::json(
         201,
         &json!({"token": secret, "expires": token.expires, "user": user_json(&user)}),
@@ -26,10 +23,7 @@ pub fn login(call: &Call) -> Result<Resp> {
 }
 
 pub fn me(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let (user, memberships) = users::me(reg, ctx)?;
+    let (user, memberships) = users::me(call.reg(), &call.ctx)?;
     let mut body = user_json(&user);
     body["memberships"] = memberships
         .iter()
@@ -45,47 +39,29 @@ pub fn me(call: &Call) -> Result<Resp> {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     );
-    Ok(with_etag(req, &rev, &body))
+    Ok(with_etag(call.req, &rev, &body))
 }
 
 pub fn list_tokens(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let p = paging(req, 25, 200)?;
-    let page = auth::list_tokens(reg, ctx, p.size, p.offset())?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(token_json).collect(),
-        )?,
-    ))
+    let p = paging(call.req, 25, 200)?;
+    let page = auth::list_tokens(call.reg(), &call.ctx, p.size, p.offset())?;
+    page_resp(call.req, p, page, token_json)
 }
 
 pub fn create_token(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    ctx.user()?;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     b.read_only(&["id", "prefix", "kind", "created", "last_used", "token"]);
     let name = b.string("name", 0, 150, false).unwrap_or_default();
     let expires = b.future_time("expires").flatten();
     b.finish()?;
-    let (secret, token) = auth::create_token(reg, ctx, &name, expires.as_deref())?;
+    let (secret, token) = auth::create_token(call.reg(), &call.ctx, &name, expires.as_deref())?;
     let mut body = token_json(&token);
     body["token"] = json!(secret);
     Ok(Resp::json(201, &body).with("Location", format!("/v1/tokens/{}", token.id)))
 }
 
 pub fn revoke_token(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
     let id = call.param("id");
-    ctx.user()?;
-    auth::revoke_token(reg, ctx, &path_uuid(id)?)?;
+    auth::revoke_token(call.reg(), &call.ctx, &path_uuid(id)?)?;
     Ok(Resp::empty(204))
 }

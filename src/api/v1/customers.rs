@@ -2,7 +2,7 @@
 
 use super::path_uuid;
 use crate::api::table::Call;
-use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::api::{page_resp, with_etag, Body};
 use crate::error::Result;
 use crate::http::{Req, Resp};
 use crate::model::Customer;
@@ -35,73 +35,44 @@ fn parse(req: &Req, create: bool, full: bool) -> Result<CustomerInput> {
 }
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        &crate::registry::fields(crate::registry::Resource::Customers),
+    let (p, q) = call.list_query(
+        crate::registry::Resource::Customers,
         &["name", "abbreviation"],
         ORDERS,
-        p,
     )?;
-    let page = ops::list(reg, ctx, &q)?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(customer_json).collect(),
-        )?,
-    ))
+    let page = ops::list(call.reg(), &call.ctx, &q)?;
+    page_resp(call.req, p, page, customer_json)
 }
 
 pub fn create(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    ctx.user()?;
-    let cu = ops::create(reg, ctx, parse(req, true, false)?)?;
+    let cu = ops::create(call.reg(), &call.ctx, parse(call.req, true, false)?)?;
     Ok(Resp::json(201, &customer_json(&cu))
         .with("Location", format!("/v1/customers/{}", cu.id))
         .with("ETag", crate::api::etag(&cu)))
 }
 
 pub fn get(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let id = call.param("id");
-    let cu = ops::get(reg, ctx, &path_uuid(id)?)?;
-    Ok(with_etag(req, &cu, &customer_json(&cu)))
+    let cu = ops::get(call.reg(), &call.ctx, &path_uuid(id)?)?;
+    Ok(with_etag(call.req, &cu, &customer_json(&cu)))
 }
 
 pub fn update(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let id = call.param("id");
-    let full = req.method == "PUT";
-    ctx.user()?;
+    let full = call.req.method == "PUT";
     let id = path_uuid(id)?;
     let cu = ops::update(
-        reg,
-        ctx,
+        call.reg(),
+        &call.ctx,
         &id,
-        parse(req, false, full)?,
+        parse(call.req, false, full)?,
         call.if_match().as_deref(),
     )?;
     Ok(Resp::json(200, &customer_json(&cu)).with("ETag", crate::api::etag(&cu)))
 }
 
 pub fn delete(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let _req = call.req;
-    let id = call.param("id");
-    ctx.user()?;
-    ops::delete(reg, ctx, &path_uuid(id)?, call.if_match().as_deref())?;
+    let id = path_uuid(call.param("id"))?;
+    ops::delete(call.reg(), &call.ctx, &id, call.if_match().as_deref())?;
     Ok(Resp::empty(204))
 }

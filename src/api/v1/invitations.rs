@@ -2,7 +2,7 @@
 
 use super::{membership_json, path_uuid, user_json, SHORT_MAX};
 use crate::api::table::Call;
-use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::api::{page_resp, with_etag, Body};
 use crate::error::{Error, Result};
 use crate::http::Resp;
 use crate::model::Invitation;
@@ -72,16 +72,18 @@ const READ_ONLY: &[&str] = &[
 ];
 
 pub fn create(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    ctx.user()?;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     b.read_only(READ_ONLY);
     let input = parse_invite(&mut b);
     b.finish()?;
-    let (inv, secret) = ops::create(reg, ctx, &OrgKey::parse(key), input, &req.base_url())?;
+    let (inv, secret) = ops::create(
+        call.reg(),
+        &call.ctx,
+        &OrgKey::parse(key),
+        input,
+        &call.req.base_url(),
+    )?;
     let mut body = invitation_json(&inv);
     body["token"] = json!(secret);
     Ok(Resp::json(201, &body)
@@ -98,19 +100,13 @@ pub fn create(call: &Call) -> Result<Resp> {
 const ORDERS: &[(&str, &str)] = &[("email", "email"), ("created", "created")];
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        &crate::registry::fields(crate::registry::Resource::Invitations),
+    let (p, q) = call.list_query(
+        crate::registry::Resource::Invitations,
         &["email", "role"],
         ORDERS,
-        p,
     )?;
-    let status = match req.q("status") {
+    let status = match call.req.q("status") {
         None => None,
         Some(s @ ("open" | "accepted" | "revoked" | "expired")) => Some(s),
         Some(_) => {
@@ -120,52 +116,34 @@ pub fn list(call: &Call) -> Result<Resp> {
             ))
         }
     };
-    let page = ops::list(reg, ctx, &OrgKey::parse(key), status, &q)?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(invitation_json).collect(),
-        )?,
-    ))
+    let page = ops::list(call.reg(), &call.ctx, &OrgKey::parse(key), status, &q)?;
+    page_resp(call.req, p, page, invitation_json)
 }
 
 pub fn get(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
     let id = call.param("invitation");
-    let inv = ops::get(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
-    Ok(with_etag(req, &inv, &invitation_json(&inv)))
+    let inv = ops::get(call.reg(), &call.ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
+    Ok(with_etag(call.req, &inv, &invitation_json(&inv)))
 }
 
 pub fn revoke(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
     let key = call.param("id");
     let id = call.param("invitation");
-    ctx.user()?;
-    ops::revoke(reg, ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
+    ops::revoke(call.reg(), &call.ctx, &OrgKey::parse(key), &path_uuid(id)?)?;
     Ok(Resp::empty(204))
 }
 
 pub fn resend(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
     let id = call.param("invitation");
-    ctx.user()?;
-    Body::from_req(req)?.finish()?;
+    Body::from_req(call.req)?.finish()?;
     let (inv, secret) = ops::resend(
-        reg,
-        ctx,
+        call.reg(),
+        &call.ctx,
         &OrgKey::parse(key),
         &path_uuid(id)?,
-        &req.base_url(),
+        &call.req.base_url(),
     )?;
     let mut body = invitation_json(&inv);
     body["token"] = json!(secret);
@@ -173,12 +151,9 @@ pub fn resend(call: &Call) -> Result<Resp> {
 }
 
 pub fn accept(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let token = call.param("token");
-    let mut b = Body::from_req(req)?;
-    let account = if ctx.actor.is_none() {
+    let mut b = Body::from_req(call.req)?;
+    let account = if call.ctx.actor.is_none() {
         let username = b.string("username", 1, SHORT_MAX, true);
         let password = b.string("password", 8, 4096, true);
         if let Some(u) = &username {
@@ -199,7 +174,7 @@ pub fn accept(call: &Call) -> Result<Resp> {
         None
     };
     b.finish()?;
-    let a = ops::accept(reg, ctx, token, account)?;
+    let a = ops::accept(call.reg(), &call.ctx, token, account)?;
     let mut body =
         json!({"membership": membership_json(&a.membership), "user": user_json(&a.user)});
     if let Some((secret, expires)) = a.token {

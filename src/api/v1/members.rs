@@ -2,7 +2,7 @@
 
 use super::{membership_json, path_uuid};
 use crate::api::table::Call;
-use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::api::{page_resp, with_etag, Body};
 use crate::error::{Error, Result};
 use crate::http::Resp;
 use crate::model::Role;
@@ -53,37 +53,20 @@ fn role(b: &mut Body) -> Option<Role> {
 }
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        &crate::registry::fields(crate::registry::Resource::Members),
-        FILTERS,
-        ORDERS,
-        p,
+    let (p, q) = call.list_query(crate::registry::Resource::Members, FILTERS, ORDERS)?;
+    let page = ops::list(
+        call.reg(),
+        &call.ctx,
+        &MemberScope::Org(OrgKey::parse(key)),
+        &q,
     )?;
-    let page = ops::list(reg, ctx, &MemberScope::Org(OrgKey::parse(key)), &q)?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(membership_json).collect(),
-        )?,
-    ))
+    page_resp(call.req, p, page, membership_json)
 }
 
 pub fn add(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    ctx.user()?;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     b.read_only(&[
         "id",
         "organization",
@@ -124,7 +107,7 @@ pub fn add(call: &Call) -> Result<Resp> {
         is_active: b.boolean("is_active"),
     };
     b.finish()?;
-    let (members, _join_request) = ops::add(reg, ctx, &OrgKey::parse(key), input)?;
+    let (members, _join_request) = ops::add(call.reg(), &call.ctx, &OrgKey::parse(key), input)?;
     if bulk {
         let results: Vec<_> = members.iter().map(membership_json).collect();
         return Ok(Resp::json(
@@ -144,24 +127,21 @@ pub fn add(call: &Call) -> Result<Resp> {
 }
 
 pub fn get(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
     let user = call.param("user");
-    let m = ops::get(reg, ctx, &MemberKey::In(OrgKey::parse(key), who(user)?))?;
-    Ok(with_etag(req, &m, &membership_json(&m)))
+    let m = ops::get(
+        call.reg(),
+        &call.ctx,
+        &MemberKey::In(OrgKey::parse(key), who(user)?),
+    )?;
+    Ok(with_etag(call.req, &m, &membership_json(&m)))
 }
 
 pub fn update(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
     let user = call.param("user");
-    ctx.user()?;
     let who = who(user)?;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     b.read_only(&[
         "id",
         "organization",
@@ -179,8 +159,8 @@ pub fn update(call: &Call) -> Result<Resp> {
     };
     b.finish()?;
     let m = ops::update(
-        reg,
-        ctx,
+        call.reg(),
+        &call.ctx,
         &MemberKey::In(OrgKey::parse(key), who),
         patch,
         call.if_match().as_deref(),
@@ -189,15 +169,11 @@ pub fn update(call: &Call) -> Result<Resp> {
 }
 
 pub fn remove(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let _req = call.req;
     let key = call.param("id");
     let user = call.param("user");
-    ctx.user()?;
     ops::remove(
-        reg,
-        ctx,
+        call.reg(),
+        &call.ctx,
         &MemberKey::In(OrgKey::parse(key), who(user)?),
         call.if_match().as_deref(),
     )?;
@@ -218,7 +194,6 @@ fn decide(call: &Call, approve: bool) -> Result<Resp> {
     let req = call.req;
     let key = call.param("id");
     let user = call.param("user");
-    ctx.user()?;
     Body::from_req(req)?.finish()?;
     let m = ops::decide(
         reg,

@@ -2,7 +2,7 @@
 
 use super::{activity_json, org_json, METADATA_MAX, NAME_MAX, TEXT_MAX, URL_MAX};
 use crate::api::table::Call;
-use crate::api::{envelope, list_query, paging, with_etag, Body};
+use crate::api::{page_resp, paging, with_etag, Body};
 use crate::error::Result;
 use crate::http::Resp;
 use crate::registry::orgs::{self as ops, OrgInput, OrgKey};
@@ -84,33 +84,13 @@ pub fn parse_body(b: &mut Body, create: bool, full: bool) -> OrgInput {
 }
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        &crate::registry::fields(crate::registry::Resource::Orgs),
-        FILTERS,
-        ORDERS,
-        p,
-    )?;
-    let page = ops::list(reg, ctx, &q)?;
-    let body = envelope(
-        req,
-        p,
-        page.count,
-        page.items.iter().map(org_json).collect(),
-    )?;
-    Ok(Resp::json(200, &body))
+    let (p, q) = call.list_query(crate::registry::Resource::Orgs, FILTERS, ORDERS)?;
+    let page = ops::list(call.reg(), &call.ctx, &q)?;
+    page_resp(call.req, p, page, org_json)
 }
 
 pub fn create(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    ctx.user()?;
-    let mut b = Body::from_req(req)?;
+    let mut b = Body::from_req(call.req)?;
     let input = parse_body(&mut b, true, false);
     let invite = match b.take("invite") {
         None | Some(Value::Null) => None,
@@ -141,9 +121,9 @@ pub fn create(call: &Call) -> Result<Resp> {
     b.finish()?;
     let first = invite.map(|input| ops::FirstInvite {
         input,
-        base_url: req.base_url(),
+        base_url: call.req.base_url(),
     });
-    let (o, inv) = ops::create(reg, ctx, input, first)?;
+    let (o, inv) = ops::create(call.reg(), &call.ctx, input, first)?;
     let mut body = org_json(&o);
     if let Some((inv, secret)) = inv {
         let mut i = super::invitations::invitation_json(&inv);
@@ -156,27 +136,20 @@ pub fn create(call: &Call) -> Result<Resp> {
 }
 
 pub fn get(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    let o = ops::get(reg, ctx, &OrgKey::parse(key))?;
-    Ok(with_etag(req, &o, &org_json(&o)))
+    let o = ops::get(call.reg(), &call.ctx, &OrgKey::parse(key))?;
+    Ok(with_etag(call.req, &o, &org_json(&o)))
 }
 
 pub fn update(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    let full = req.method == "PUT";
-    ctx.user()?;
-    let mut b = Body::from_req(req)?;
+    let full = call.req.method == "PUT";
+    let mut b = Body::from_req(call.req)?;
     let input = parse_body(&mut b, false, full);
     b.finish()?;
     let o = ops::update(
-        reg,
-        ctx,
+        call.reg(),
+        &call.ctx,
         &OrgKey::parse(key),
         input,
         call.if_match().as_deref(),
@@ -185,20 +158,19 @@ pub fn update(call: &Call) -> Result<Resp> {
 }
 
 pub fn delete(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let _req = call.req;
     let key = call.param("id");
-    ctx.user()?;
-    ops::delete(reg, ctx, &OrgKey::parse(key), call.if_match().as_deref())?;
+    ops::delete(
+        call.reg(),
+        &call.ctx,
+        &OrgKey::parse(key),
+        call.if_match().as_deref(),
+    )?;
     Ok(Resp::empty(204))
 }
 
 pub fn summary(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
     let key = call.param("id");
-    let s = ops::summary(reg, ctx, &OrgKey::parse(key))?;
+    let s = ops::summary(call.reg(), &call.ctx, &OrgKey::parse(key))?;
     let to_map = |v: &[(String, i64)]| -> Map<String, Value> {
         v.iter().map(|(k, n)| (k.clone(), json!(n))).collect()
     };
@@ -222,20 +194,9 @@ pub fn summary(call: &Call) -> Result<Resp> {
 }
 
 pub fn activity(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let key = call.param("id");
-    let p = paging(req, 25, 200)?;
-    let q = super::activity::query(req, p)?;
-    let page = registry::activity::of_org(reg, ctx, &OrgKey::parse(key), &q)?;
-    Ok(Resp::json(
-        200,
-        &envelope(
-            req,
-            p,
-            page.count,
-            page.items.iter().map(activity_json).collect(),
-        )?,
-    ))
+    let p = paging(call.req, 25, 200)?;
+    let q = super::activity::query(call.req, p)?;
+    let page = registry::activity::of_org(call.reg(), &call.ctx, &OrgKey::parse(key), &q)?;
+    page_resp(call.req, p, page, activity_json)
 }

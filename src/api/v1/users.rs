@@ -2,7 +2,7 @@
 
 use super::{path_uuid, user_json, METADATA_MAX, NAME_MAX, SHORT_MAX, TEXT_MAX, URL_MAX};
 use crate::api::table::Call;
-use crate::api::{list_query, paging, with_etag, Body};
+use crate::api::{page_resp, with_etag, Body};
 use crate::error::Result;
 use crate::http::{Req, Resp};
 use crate::registry::users::{self as ops, UserInput};
@@ -87,67 +87,42 @@ pub fn parse(req: &Req, create: bool, full: bool) -> Result<UserInput> {
 }
 
 pub fn list(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    let p = paging(req, 25, 200)?;
-    let q = list_query(
-        req,
-        &crate::registry::fields(crate::registry::Resource::Users),
-        FILTERS,
-        ORDERS,
-        p,
-    )?;
-    let page = ops::list(reg, ctx, &q)?;
-    let body = crate::api::envelope(
-        req,
-        p,
-        page.count,
-        page.items.iter().map(user_json).collect(),
-    )?;
-    Ok(Resp::json(200, &body))
+    let (p, q) = call.list_query(crate::registry::Resource::Users, FILTERS, ORDERS)?;
+    let page = ops::list(call.reg(), &call.ctx, &q)?;
+    page_resp(call.req, p, page, user_json)
 }
 
 pub fn create(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
-    ctx.user()?;
-    let input = parse(req, true, false)?;
-    let u = ops::create(reg, ctx, input)?;
+    let input = parse(call.req, true, false)?;
+    let u = ops::create(call.reg(), &call.ctx, input)?;
     Ok(Resp::json(201, &user_json(&u))
         .with("Location", format!("/v1/users/{}", u.id))
         .with("ETag", crate::api::etag(&u)))
 }
 
 pub fn get(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let id = call.param("id");
-    let u = ops::get(reg, ctx, &ops::UserKey::Id(path_uuid(id)?))?;
-    Ok(with_etag(req, &u, &user_json(&u)))
+    let u = ops::get(call.reg(), &call.ctx, &ops::UserKey::Id(path_uuid(id)?))?;
+    Ok(with_etag(call.req, &u, &user_json(&u)))
 }
 
 pub fn update(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let req = call.req;
     let id = call.param("id");
-    let full = req.method == "PUT";
-    ctx.user()?;
+    let full = call.req.method == "PUT";
     let id = path_uuid(id)?;
-    let input = parse(req, false, full)?;
-    let u = ops::update(reg, ctx, &id, input, call.if_match().as_deref())?;
+    let input = parse(call.req, false, full)?;
+    let u = ops::update(
+        call.reg(),
+        &call.ctx,
+        &id,
+        input,
+        call.if_match().as_deref(),
+    )?;
     Ok(Resp::json(200, &user_json(&u)).with("ETag", crate::api::etag(&u)))
 }
 
 pub fn delete(call: &Call) -> Result<Resp> {
-    let reg = call.reg();
-    let ctx = &call.ctx;
-    let _req = call.req;
-    let id = call.param("id");
-    ctx.user()?;
-    ops::delete(reg, ctx, &path_uuid(id)?, call.if_match().as_deref())?;
+    let id = path_uuid(call.param("id"))?;
+    ops::delete(call.reg(), &call.ctx, &id, call.if_match().as_deref())?;
     Ok(Resp::empty(204))
 }
