@@ -344,20 +344,21 @@ fn connections_idle_keep_alive_connections_are_closed_after_the_timeout() {
 fn connections_beyond_max_connections_get_503_and_are_closed() {
     let dir = tempfile::TempDir::new().unwrap();
     let srv = start(dir.path(), &["--max-connections", "4"], &[]);
-    let (held, answered, bad) = burst(srv.addr, 4, Duration::from_secs(2));
+    // Not a latency test: generous deadlines, so a loaded CI host cannot fail it.
+    let (held, answered, bad) = burst(srv.addr, 4, Duration::from_secs(5));
     assert_eq!(answered, 4, "{bad:?}");
     for i in 0..3 {
         let t = Instant::now();
         let mut s = TcpStream::connect(srv.addr).unwrap();
         let _ = s.write_all(KEEP_ALIVE);
-        let r = read_raw(&mut s, t, Duration::from_secs(1))
+        let r = read_raw(&mut s, t, Duration::from_secs(3))
             .unwrap_or_else(|e| panic!("connection {} beyond the bound of 4: {e}", 5 + i));
         assert_eq!(r.status, 503, "{}", r.head);
         assert!(r.header("retry-after").is_some(), "{}", r.head);
         assert!(r.header("x-request-id").is_some(), "{}", r.head);
         assert_eq!(r.json()["status"], 503, "problem body");
         assert!(
-            closed_within(&mut s, Duration::from_secs(1)),
+            closed_within(&mut s, Duration::from_secs(3)),
             "closed after the 503"
         );
     }
@@ -367,7 +368,7 @@ fn connections_beyond_max_connections_get_503_and_are_closed() {
     loop {
         match try_raw(srv.addr, HEALTHZ, Duration::from_secs(1)) {
             Ok(r) if r.status == 200 => break,
-            other if t.elapsed() > Duration::from_secs(2) => {
+            other if t.elapsed() > Duration::from_secs(5) => {
                 panic!("after the held connections closed: {other:?}")
             }
             _ => std::thread::sleep(Duration::from_millis(20)),
