@@ -69,15 +69,23 @@ fn list(o: Op, summary: &str, item: &str, params: Vec<Value>) -> Op {
 
 /// An OPTIONS operation answering a DRF metadata document.
 fn options(o: Op, summary: &str) -> Op {
-    o.summary(summary)
-        .ok(200, "The DRF metadata document.", Some(sref("AwxMetadata")), &[])
+    o.summary(summary).ok(
+        200,
+        "The DRF metadata document.",
+        Some(sref("AwxMetadata")),
+        &[],
+    )
 }
 
 // ---- discovery, login, tokens ----
 
 pub fn api_root(o: Op) -> Op {
-    o.summary("AWX: the API root and its versions")
-        .ok(200, "The root.", Some(sref("AwxApiRoot")), &[])
+    o.summary("AWX: the API root and its versions").ok(
+        200,
+        "The root.",
+        Some(sref("AwxApiRoot")),
+        &[],
+    )
 }
 
 pub fn login_info(o: Op) -> Op {
@@ -104,20 +112,33 @@ pub fn ping(o: Op) -> Op {
 }
 
 pub fn config(o: Op) -> Op {
-    o.summary("AWX: server configuration")
-        .ok(200, "The configuration.", Some(sref("AwxConfig")), &[])
+    o.summary("AWX: server configuration").ok(
+        200,
+        "The configuration.",
+        Some(sref("AwxConfig")),
+        &[],
+    )
 }
 
 pub fn me(o: Op) -> Op {
-    o.summary("AWX: the caller, as a one-item page")
-        .ok(200, "The caller.", Some(page_of("AwxUser")), &[])
+    o.summary("AWX: the caller, as a one-item page").ok(
+        200,
+        "The caller.",
+        Some(page_of("AwxUser")),
+        &[],
+    )
 }
 
 pub fn create_personal_token(o: Op) -> Op {
     o.summary("AWX: create a personal access token for the caller")
         .params(vec![username()])
         .body("AwxTokenCreate", false)
-        .ok(201, "The token; its secret appears only here.", Some(sref("AwxToken")), &[])
+        .ok(
+            201,
+            "The token; its secret appears only here.",
+            Some(sref("AwxToken")),
+            &[],
+        )
         .errors(&[400, 403, 413, 415])
 }
 
@@ -191,13 +212,21 @@ pub fn create_organization(o: Op) -> Op {
     let o = o
         .summary("AWX: create an organization (superusers)")
         .body("AwxOrganizationCreate", true)
-        .ok(201, "Created.", Some(sref("AwxOrganization")), &["Location"])
+        .ok(
+            201,
+            "Created.",
+            Some(sref("AwxOrganization")),
+            &["Location"],
+        )
         .errors(&[400, 403, 409, 413, 415]);
     links_to(o, &targets, json!({"id": "$response.body#/id"}))
 }
 
 pub fn organization_list_options(o: Op) -> Op {
-    options(o, "AWX: the organization list's metadata (`actions.POST` for superusers)")
+    options(
+        o,
+        "AWX: the organization list's metadata (`actions.POST` for superusers)",
+    )
 }
 
 pub fn get_organization(o: Op) -> Op {
@@ -208,11 +237,13 @@ pub fn get_organization(o: Op) -> Op {
 }
 
 pub fn replace_organization(o: Op) -> Op {
-    o.summary("AWX: replace an organization's name and description (organization admins, superusers)")
-        .params(vec![org_id()])
-        .body("AwxOrganizationCreate", true)
-        .ok(200, "Updated.", Some(sref("AwxOrganization")), &[])
-        .errors(&[400, 403, 404, 413, 415])
+    o.summary(
+        "AWX: replace an organization's name and description (organization admins, superusers)",
+    )
+    .params(vec![org_id()])
+    .body("AwxOrganizationCreate", true)
+    .ok(200, "Updated.", Some(sref("AwxOrganization")), &[])
+    .errors(&[400, 403, 404, 413, 415])
 }
 
 pub fn update_organization(o: Op) -> Op {
@@ -231,8 +262,11 @@ pub fn delete_organization(o: Op) -> Op {
 }
 
 pub fn organization_options(o: Op) -> Op {
-    options(o, "AWX: an organization's metadata (`actions.PUT` for superusers; `Allow` names the methods)")
-        .params(vec![org_id()])
+    options(
+        o,
+        "AWX: an organization's metadata (`actions.PUT` for superusers; `Allow` names the methods)",
+    )
+    .params(vec![org_id()])
 }
 
 // ---- users/ and admins/ ----
@@ -242,18 +276,24 @@ fn members(o: Op, sub: &str, what: &str) -> Op {
         o,
         &format!("AWX: an organization's {sub}: {what}"),
         "AwxUser",
-        vec![order(&["username", "id"]), exact("username"), contains("username__icontains")],
+        vec![
+            order(&["username", "id"]),
+            exact("username"),
+            contains("username__icontains"),
+        ],
     )
     .params(vec![org_id()])
 }
 
 fn associate(o: Op, sub: &str, description: &str) -> Op {
-    o.summary(&format!("AWX: associate a user with the organization's {sub}, or disassociate"))
-        .describe(description)
-        .params(vec![org_id()])
-        .body("AwxAssociate", true)
-        .ok(204, "Done.", None, &[])
-        .errors(&[400, 403, 404, 409, 413, 415])
+    o.summary(&format!(
+        "AWX: associate a user with the organization's {sub}, or disassociate"
+    ))
+    .describe(description)
+    .params(vec![org_id()])
+    .body("AwxAssociate", true)
+    .ok(204, "Done.", None, &[])
+    .errors(&[400, 403, 404, 409, 413, 415])
 }
 
 pub fn list_organization_users(o: Op) -> Op {

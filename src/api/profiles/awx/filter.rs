@@ -60,7 +60,11 @@ pub const USERS: Fields = Fields {
         ("first_name", "first_name"),
         ("last_name", "last_name"),
     ],
-    orders: &[("id", "id"), ("username", "username"), ("created", "created")],
+    orders: &[
+        ("id", "id"),
+        ("username", "username"),
+        ("created", "created"),
+    ],
 };
 
 pub const MEMBERS: Fields = Fields {
@@ -115,7 +119,9 @@ fn lookup_op(spec: &FieldSpec, lookup: &str, raw: &str) -> std::result::Result<O
     let parse = |s: &str| filter_value(spec.kind, s);
     let text = || {
         if raw.chars().count() > MAX_TEXT {
-            Err(format!("Ensure this value has at most {MAX_TEXT} characters."))
+            Err(format!(
+                "Ensure this value has at most {MAX_TEXT} characters."
+            ))
         } else {
             Ok(raw.to_string())
         }

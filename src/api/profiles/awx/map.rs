@@ -40,7 +40,13 @@ fn ok(v: &Value) -> Result<Resp> {
 }
 
 /// A `count/next/previous/results` page of `items` rendered by `f`.
-fn page<T>(c: &Call, p: crate::api::Paging, count: i64, items: &[T], f: impl Fn(&T) -> Value) -> Result<Resp> {
+fn page<T>(
+    c: &Call,
+    p: crate::api::Paging,
+    count: i64,
+    items: &[T],
+    f: impl Fn(&T) -> Value,
+) -> Result<Resp> {
     let results = items.iter().map(f).collect();
     ok(&drf::envelope(c.req, p, count, results)?)
 }
@@ -80,10 +86,17 @@ pub fn login_info(_: &Call) -> Result<Resp> {
 /// a `sessionid` cookie, and a redirect to `next` when it is a local path.
 pub fn login(c: &Call) -> Result<Resp> {
     let body = drf::body(c.req)?;
-    let field = |k: &str| body.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let field = |k: &str| {
+        body.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let (username, password) = (field("username"), field("password"));
     if username.is_empty() || password.is_empty() {
-        return Err(Error::Unauthenticated("Invalid username or password.".into()));
+        return Err(Error::Unauthenticated(
+            "Invalid username or password.".into(),
+        ));
     }
     let secret = auth::start_session(c.reg(), &c.ctx, &username, &password, SESSION_TTL_MS)?;
     let next = field("next");
@@ -111,8 +124,12 @@ pub fn personal_token(c: &Call) -> Result<Resp> {
         .chars()
         .take(TOKEN_DESCRIPTION_MAX)
         .collect();
-    let (secret, token) = auth::create_token_as(c.reg(), &c.ctx, c.param("username"), &description)?;
-    Ok(Resp::json(201, &render::token(&secret, &token, &description)))
+    let (secret, token) =
+        auth::create_token_as(c.reg(), &c.ctx, c.param("username"), &description)?;
+    Ok(Resp::json(
+        201,
+        &render::token(&secret, &token, &description),
+    ))
 }
 
 pub fn personal_token_options(_: &Call) -> Result<Resp> {
@@ -123,13 +140,17 @@ pub fn personal_token_options(_: &Call) -> Result<Resp> {
 
 pub fn me(c: &Call) -> Result<Resp> {
     let (user, _) = users::me(c.reg(), &c.ctx)?;
-    ok(&json!({"count": 1, "next": null, "previous": null, "results": [render::user(&user, version(c))]}))
+    ok(
+        &json!({"count": 1, "next": null, "previous": null, "results": [render::user(&user, version(c))]}),
+    )
 }
 
 pub fn users(c: &Call) -> Result<Resp> {
     let (p, q) = list_query(c, &filter::USERS)?;
     let found = users::list(c.reg(), &c.ctx, &q)?;
-    page(c, p, found.count, &found.items, |u| render::user(u, version(c)))
+    page(c, p, found.count, &found.items, |u| {
+        render::user(u, version(c))
+    })
 }
 
 pub fn user(c: &Call) -> Result<Resp> {
@@ -142,12 +163,21 @@ pub fn user(c: &Call) -> Result<Resp> {
 pub fn orgs(c: &Call) -> Result<Resp> {
     let (p, mut q) = list_query(c, &filter::ORGS)?;
     if let Some(s) = c.req.q("search") {
-        for term in s.split([' ', ',']).filter(|t| !t.is_empty()).take(MAX_SEARCH_TERMS) {
-            q.conds.push(Cond::new("name_or_description", Op::IContains(term.to_string())));
+        for term in s
+            .split([' ', ','])
+            .filter(|t| !t.is_empty())
+            .take(MAX_SEARCH_TERMS)
+        {
+            q.conds.push(Cond::new(
+                "name_or_description",
+                Op::IContains(term.to_string()),
+            ));
         }
     }
     let found = orgs::list(c.reg(), &c.ctx, &q)?;
-    page(c, p, found.count, &found.items, |o| render::org(o, version(c)))
+    page(c, p, found.count, &found.items, |o| {
+        render::org(o, version(c))
+    })
 }
 
 /// The body of a create or replace (`full`: name required, description defaults to
@@ -216,13 +246,16 @@ pub fn org_admins(c: &Call) -> Result<Resp> {
 fn members_list(c: &Call, admins: bool) -> Result<Resp> {
     let key = org_key(c)?;
     let (p, mut q) = list_query(c, &filter::MEMBERS)?;
-    q.conds.push(Cond::eq("status", Val::Text("approved".into())));
+    q.conds
+        .push(Cond::eq("status", Val::Text("approved".into())));
     if admins {
         let ranks = vec![Val::Text("owner".into()), Val::Text("admin".into())];
         q.conds.push(Cond::new("role", Op::In(ranks)));
     }
     let found = members::list_users(c.reg(), &c.ctx, &key, &q)?;
-    page(c, p, found.count, &found.items, |(_, u)| render::user(u, version(c)))
+    page(c, p, found.count, &found.items, |(_, u)| {
+        render::user(u, version(c))
+    })
 }
 
 pub fn associate_user(c: &Call) -> Result<Resp> {
@@ -241,13 +274,18 @@ fn associate(c: &Call, admin: bool) -> Result<Resp> {
     let Some(user) = body.get("id").and_then(Value::as_i64) else {
         return Err(Error::field("id", "A valid integer is required."));
     };
-    let off = matches!(body.get("disassociate"), Some(Value::Bool(true) | Value::Number(_)));
-    members::associate(c.reg(), &c.ctx, &key, &UserKey::Seq(user), admin, !off).map_err(|e| match e {
-        Error::Invalid(f) if f.contains_key("user") => {
-            Error::field("id", "Invalid pk - object does not exist.")
-        }
-        other => other,
-    })?;
+    let off = matches!(
+        body.get("disassociate"),
+        Some(Value::Bool(true) | Value::Number(_))
+    );
+    members::associate(c.reg(), &c.ctx, &key, &UserKey::Seq(user), admin, !off).map_err(
+        |e| match e {
+            Error::Invalid(f) if f.contains_key("user") => {
+                Error::field("id", "Invalid pk - object does not exist.")
+            }
+            other => other,
+        },
+    )?;
     Ok(Resp::empty(204))
 }
 

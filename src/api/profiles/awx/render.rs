@@ -69,7 +69,10 @@ pub fn org(o: &Org, v: &str) -> Value {
     let base = format!("/api/{v}/organizations/{}/", o.seq);
     let mut related = Map::new();
     let mut summary = Map::new();
-    for (key, who) in [("created_by", &o.created_by), ("modified_by", &o.modified_by)] {
+    for (key, who) in [
+        ("created_by", &o.created_by),
+        ("modified_by", &o.modified_by),
+    ] {
         if let Some(u) = who {
             related.insert(key.into(), json!(format!("/api/{v}/users/{}/", u.seq)));
             summary.insert(key.into(), user_summary(u));
