@@ -228,7 +228,10 @@ pub fn delete_org(c: &Call) -> Result<Resp> {
 }
 
 /// awxkit reads `Allow` of OPTIONS `.../organizations/1/` to offer modify and delete.
+/// The organization itself is not looked up (DRF answers the metadata either way); an id
+/// that is not an integer names nothing.
 pub fn org_options(c: &Call) -> Result<Resp> {
+    org_key(c)?;
     ok(&render::org_options(c.ctx.is_staff(), true))
 }
 
