@@ -267,6 +267,7 @@ pub fn organization_options(o: Op) -> Op {
         "AWX: an organization's metadata (`actions.PUT` for superusers; `Allow` names the methods)",
     )
     .params(vec![org_id()])
+    .errors(&[404])
 }
 
 // ---- users/ and admins/ ----
