@@ -147,3 +147,113 @@ fn options(c: &Call, _allow: &str) -> Result<Resp> {
     };
     Ok(drf::metadata(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// The operation ids the AWX description has always had (clients may name them).
+    const KEPT: &[&str] = &[
+        "VersionRoot",
+        "Ping",
+        "Config",
+        "Me",
+        "ListUsers",
+        "GetUser",
+        "CreatePersonalToken",
+        "ListOrganizations",
+        "CreateOrganization",
+        "GetOrganization",
+        "ReplaceOrganization",
+        "UpdateOrganization",
+        "DeleteOrganization",
+        "ListOrganizationUsers",
+        "AssociateOrganizationUser",
+        "ListOrganizationAdmins",
+        "AssociateOrganizationAdmin",
+        "ListOrganizationActivity",
+    ];
+
+    #[test]
+    fn the_table_and_the_description_agree() {
+        let d = crate::api::openapi::build(&[surface()]);
+        let paths = d["paths"].as_object().cloned().unwrap_or_default();
+        let routes = routes();
+        let mut described = 0;
+        for (path, item) in &paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                described += 1;
+                let route = routes
+                    .iter()
+                    .find(|r| r.path == *path && r.method.eq_ignore_ascii_case(method));
+                let route =
+                    route.unwrap_or_else(|| panic!("{method} {path} described, not served"));
+                assert_eq!(op["operationId"], route.op.as_str());
+                assert_eq!(op["tags"], serde_json::json!(["awx"]), "{}", route.op);
+            }
+        }
+        assert_eq!(described, routes.len(), "every route is described once");
+        let mut ids: Vec<&str> = routes.iter().map(|r| r.op.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), routes.len(), "operation ids are unique");
+        for v in ["V1", "V2"] {
+            for name in KEPT {
+                let id = format!("awx{v}{name}");
+                assert!(ids.contains(&id.as_str()), "{id} is kept");
+            }
+        }
+        for id in ["awxApiRoot", "awxLoginInfo", "awxLogin"] {
+            assert!(ids.contains(&id), "{id} is kept");
+        }
+    }
+
+    #[test]
+    fn owns_the_awx_paths_only() {
+        assert!(owns(&["api"]));
+        assert!(owns(&["api", "login", "x"]));
+        assert!(owns(&["api", "v2", "nothing"]));
+        assert!(!owns(&["api", "organizations"]));
+        assert!(!owns(&["v1", "organizations"]));
+    }
+
+    /// Seed 003 prints the labels `name`, `description` and `ID` (issue 9, item 6).
+    #[test]
+    fn options_labels_are_the_seeds() {
+        let doc = render::org_options(true, false);
+        let label = |m: &str, f: &str| doc["actions"][m][f]["label"].clone();
+        assert_eq!(label("POST", "name"), "name");
+        assert_eq!(label("POST", "description"), "description");
+        assert_eq!(label("GET", "id"), "ID");
+        assert_eq!(label("GET", "name"), "name");
+        assert_eq!(label("GET", "description"), "description");
+        for f in [
+            "type",
+            "url",
+            "related",
+            "summary_fields",
+            "created",
+            "modified",
+        ] {
+            assert_eq!(
+                label("GET", f),
+                Value::Null,
+                "the seed shows no label for {f}"
+            );
+        }
+        let detail = render::org_options(true, true);
+        assert!(detail["actions"].get("PUT").is_some() && detail["actions"].get("POST").is_none());
+        assert!(render::org_options(false, false)["actions"]
+            .get("POST")
+            .is_none());
+    }
+
+    #[test]
+    fn rules_are_awx_s() {
+        assert_eq!(RULES.surface, "awx");
+        assert_eq!(RULES.org_creators, OrgCreators::Staff);
+        assert_eq!(RULES.org_deleters, OrgDeleters::Admins);
+        assert_eq!(RULES.activity_readers, ActivityReaders::OrgReaders);
+    }
+}
