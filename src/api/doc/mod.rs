@@ -159,10 +159,10 @@ impl Op {
             } else {
                 problem_name(*s).to_string()
             };
-            self.responses.insert(
-                s.to_string(),
-                json!({"$ref": format!("#/components/responses/{name}")}),
-            );
+            // A response the operation already describes (a profile's own body) stays.
+            self.responses
+                .entry(s.to_string())
+                .or_insert_with(|| json!({"$ref": format!("#/components/responses/{name}")}));
         }
         self
     }

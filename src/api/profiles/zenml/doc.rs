@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 /// ZenML's error responses: `{"detail": [class, message]}`.
 fn zenml_errors(mut o: Op, statuses: &[u16]) -> Op {
-    for s in statuses {
+    for s in statuses.iter().chain(&[503]) {
         o = o.response(
             *s,
             json!({"description": zenml_error_text(*s), "content": {"application/json": {"schema": sref("ZenmlError")}}}),
@@ -21,7 +21,9 @@ fn zenml_error_text(status: u16) -> &'static str {
         403 => "IllegalOperationError: not allowed.",
         404 => "KeyError: no such organization (or not visible).",
         409 => "EntityExistsError, or OrganizationLimitExceeded for a user who already owns one.",
+        415 => "ValueError: the body is not JSON.",
         422 => "ValidationError: invalid fields.",
+        503 => "ServiceUnavailable: storage busy; retry shortly.",
         _ => "An error.",
     }
 }
@@ -80,7 +82,7 @@ pub fn create(o: Op) -> Op {
         .describe("Service accounts cannot create (403); only staff create for another owner (403); a user who already owns an organization gets `OrganizationLimitExceeded` (409). A duplicate name or id is `EntityExistsError` (409).")
         .body("ZenmlOrganizationCreate", true)
         .ok(201, "Created.", Some(sref("ZenmlOrganization")), &[]);
-    zenml_errors(o, &[400, 401, 403, 409, 422])
+    with_body(zenml_errors(o, &[400, 401, 403, 409, 422]))
 }
 
 pub fn get(o: Op) -> Op {
@@ -107,7 +109,7 @@ pub fn update(o: Op) -> Op {
             Some(sref("ZenmlOrganization")),
             &[],
         );
-    zenml_errors(o, &[400, 401, 403, 404, 409, 422])
+    with_body(zenml_errors(o, &[400, 401, 403, 404, 409, 422]))
 }
 
 pub fn delete(o: Op) -> Op {
@@ -129,7 +131,15 @@ pub fn login(o: Op) -> Op {
             Some(sref("ZenmlToken")),
             &[],
         );
-    zenml_errors(o, &[400, 401])
+    with_body(zenml_errors(o, &[400, 401]))
+}
+
+/// Operations with a body: 415 in ZenML's shape, 413 from the HTTP layer.
+fn with_body(o: Op) -> Op {
+    zenml_errors(o, &[415]).response(
+        413,
+        json!({"$ref": "#/components/responses/ContentTooLarge"}),
+    )
 }
 
 pub fn schemas(s: &mut Map<String, Value>) {
