@@ -69,7 +69,12 @@ pub fn create_org(o: Op) -> Op {
 pub fn get_org(o: Op) -> Op {
     o.summary("Waldur: an organization (any signed-in user; `customer` shown to staff)")
         .params(vec![path_hex("organization")])
-        .ok(200, "The organization.", Some(sref("WaldurOrganization")), &[])
+        .ok(
+            200,
+            "The organization.",
+            Some(sref("WaldurOrganization")),
+            &[],
+        )
         .errors(&[404])
 }
 
@@ -139,7 +144,12 @@ pub fn create_org_user(o: Op) -> Op {
 pub fn get_org_user(o: Op) -> Op {
     o.summary("Waldur: an organization-user (one's own; staff and the customer's owners: any)")
         .params(vec![path_hex("organization-user")])
-        .ok(200, "The organization-user.", Some(sref("WaldurOrganizationUser")), &[])
+        .ok(
+            200,
+            "The organization-user.",
+            Some(sref("WaldurOrganizationUser")),
+            &[],
+        )
         .errors(&[404])
 }
 
@@ -151,19 +161,29 @@ pub fn delete_org_user(o: Op) -> Op {
 }
 
 fn decision(o: Op, action: &str, description: &str) -> Op {
-    o.summary(&format!("Waldur: {action} an organization-user in any state (staff and the customer's owners)"))
-        .describe(description)
-        .params(vec![path_hex("organization-user")])
-        .ok(200, "Done.", Some(sref("DrfDetail")), &[])
-        .errors(&[403, 404, 409])
+    o.summary(&format!(
+        "Waldur: {action} an organization-user in any state (staff and the customer's owners)"
+    ))
+    .describe(description)
+    .params(vec![path_hex("organization-user")])
+    .ok(200, "Done.", Some(sref("DrfDetail")), &[])
+    .errors(&[403, 404, 409])
 }
 
 pub fn approve(o: Op) -> Op {
-    decision(o, "approve", "No body is read. 403 when the caller may not grant the member's role.")
+    decision(
+        o,
+        "approve",
+        "No body is read. 403 when the caller may not grant the member's role.",
+    )
 }
 
 pub fn reject(o: Op) -> Op {
-    decision(o, "reject", "No body is read. 409 when it would leave the organization without an active owner.")
+    decision(
+        o,
+        "reject",
+        "No body is read. 409 when it would leave the organization without an active owner.",
+    )
 }
 
 // ---- customers and users ----

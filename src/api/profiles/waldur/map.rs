@@ -7,10 +7,10 @@ use crate::error::{Error, Errors, Result};
 use crate::http::{Req, Resp};
 use crate::model::{self, MemberStatus, Membership, Org};
 use crate::query::{Cond, ListQuery, Op, Val};
+use crate::registry::customers;
 use crate::registry::members::{self, MemberKey, MemberScope};
 use crate::registry::orgs::{self, OrgInput, OrgKey};
 use crate::registry::users::{self, UserKey};
-use crate::registry::customers;
 use serde_json::{json, Map, Value};
 
 const NO_URL_MATCH: &str = "Invalid hyperlink - No URL match.";
@@ -140,8 +140,20 @@ fn org_input(call: &Call, full: bool) -> Result<OrgInput> {
     numbers_as_text(&mut body, &texts, &mut errors);
     let needed = |name: &str| full || body.contains_key(name);
     let name = drf::string(&body, "name", 150, needed("name"), &mut errors);
-    let native_name = drf::string(&body, "native_name", 160, needed("native_name"), &mut errors);
-    let abbreviation = drf::string(&body, "abbreviation", 8, needed("abbreviation"), &mut errors);
+    let native_name = drf::string(
+        &body,
+        "native_name",
+        160,
+        needed("native_name"),
+        &mut errors,
+    );
+    let abbreviation = drf::string(
+        &body,
+        "abbreviation",
+        8,
+        needed("abbreviation"),
+        &mut errors,
+    );
     let customer = match body.get("customer") {
         None => None,
         Some(Value::Null) => Some(None),
@@ -207,7 +219,10 @@ pub fn create_org(call: &Call) -> Result<Resp> {
 
 pub fn get_org(call: &Call) -> Result<Resp> {
     let o = orgs::get(call.reg(), &call.ctx, &OrgKey::Id(path_id(call)?))?;
-    Ok(Resp::json(200, &org_json(call.req, &o, call.ctx.is_staff())))
+    Ok(Resp::json(
+        200,
+        &org_json(call.req, &o, call.ctx.is_staff()),
+    ))
 }
 
 fn update(call: &Call, full: bool) -> Result<Resp> {
@@ -272,12 +287,14 @@ pub fn create_org_user(call: &Call) -> Result<Resp> {
     };
     // Waldur's `user` field offers non-staff callers only themselves: the registry's
     // refusal to file for another user reads as a user that does not exist.
-    let for_another = !call.ctx.is_staff() && call.ctx.actor.as_ref().is_some_and(|me| me.id != user);
-    let m = members::request(call.reg(), &call.ctx, &OrgKey::Id(org), &user).map_err(|e| match e {
-        Error::NotFound => Error::field("organization", NO_OBJECT),
-        Error::Forbidden(_) if for_another => Error::field("user", NO_OBJECT),
-        other => missing_link(other, "user"),
-    })?;
+    let for_another =
+        !call.ctx.is_staff() && call.ctx.actor.as_ref().is_some_and(|me| me.id != user);
+    let m =
+        members::request(call.reg(), &call.ctx, &OrgKey::Id(org), &user).map_err(|e| match e {
+            Error::NotFound => Error::field("organization", NO_OBJECT),
+            Error::Forbidden(_) if for_another => Error::field("user", NO_OBJECT),
+            other => missing_link(other, "user"),
+        })?;
     Ok(Resp::json(201, &member_json(call.req, &m)))
 }
 
@@ -292,7 +309,12 @@ pub fn delete_org_user(call: &Call) -> Result<Resp> {
 }
 
 fn decide(call: &Call, approve: bool) -> Result<Resp> {
-    members::decide(call.reg(), &call.ctx, &MemberKey::Id(path_id(call)?), approve)?;
+    members::decide(
+        call.reg(),
+        &call.ctx,
+        &MemberKey::Id(path_id(call)?),
+        approve,
+    )?;
     let detail = if approve { APPROVED } else { REJECTED };
     Ok(Resp::json(200, &json!({ "detail": detail })))
 }
@@ -320,7 +342,9 @@ pub fn customer(call: &Call) -> Result<Resp> {
 
 pub fn user(call: &Call) -> Result<Resp> {
     let u = users::get(call.reg(), &call.ctx, &UserKey::Id(path_id(call)?))?;
-    let full_name = format!("{} {}", u.first_name, u.last_name).trim().to_string();
+    let full_name = format!("{} {}", u.first_name, u.last_name)
+        .trim()
+        .to_string();
     Ok(Resp::json(
         200,
         &json!({
