@@ -91,20 +91,27 @@ fn ordering(req: &Req, fields: &[&'static str]) -> Vec<(&'static str, bool)> {
         .collect()
 }
 
-/// DRF's CharField takes a number as its decimal text; the text is then checked like any
-/// other (so `abbreviation: 123456789` is too long). A non-integral number is refused
-/// where its text could not fit (`max` < 24, as the description says).
-fn numbers_as_text(body: &mut Map<String, Value>, fields: &[(&str, usize)], errors: &mut Errors) {
-    for (name, max) in fields {
-        if let Some(Value::Number(n)) = body.get(*name) {
-            if n.is_f64() && *max < 24 {
-                errors.add(name, "Not a valid string.");
-                body.remove(*name);
-            } else {
-                let text = n.to_string();
-                body.insert(name.to_string(), Value::String(text));
-            }
+/// A DRF string field (`drf::string`). A number is taken as its decimal text and then
+/// checked like any other text (so `abbreviation: 123456789` is too long); where that
+/// text could not fit (`max` < 24) only integers are taken, as the description says.
+fn text(
+    body: &Map<String, Value>,
+    name: &str,
+    max: usize,
+    required: bool,
+    errors: &mut Errors,
+) -> Option<String> {
+    match body.get(name) {
+        Some(Value::Number(n)) if n.is_f64() && max < 24 => {
+            errors.add(name, "Not a valid string.");
+            None
         }
+        Some(Value::Number(n)) => {
+            let mut one = Map::new();
+            one.insert(name.to_string(), Value::String(n.to_string()));
+            drf::string(&one, name, max, required, errors)
+        }
+        _ => drf::string(body, name, max, required, errors),
     }
 }
 
@@ -134,20 +141,18 @@ fn link(body: &Map<String, Value>, name: &str, errors: &mut Errors) -> Option<St
 /// the first three; a field PATCH sends may not be null or blank either (seed 000 calls
 /// them required). Unknown fields are ignored.
 fn org_input(call: &Call, full: bool) -> Result<OrgInput> {
-    let mut body = drf::body(call.req)?;
+    let body = drf::body(call.req)?;
     let mut errors = Errors::default();
-    let texts = [("name", 150), ("native_name", 160), ("abbreviation", 8)];
-    numbers_as_text(&mut body, &texts, &mut errors);
     let needed = |name: &str| full || body.contains_key(name);
-    let name = drf::string(&body, "name", 150, needed("name"), &mut errors);
-    let native_name = drf::string(
+    let name = text(&body, "name", 150, needed("name"), &mut errors);
+    let native_name = text(
         &body,
         "native_name",
         160,
         needed("native_name"),
         &mut errors,
     );
-    let abbreviation = drf::string(
+    let abbreviation = text(
         &body,
         "abbreviation",
         8,
