@@ -14,6 +14,19 @@ fn any(name: &str, description: &str) -> Value {
     q(name, json!({"type": "string"}), description)
 }
 
+/// Links from the created object to operations taking its `uuid`.
+fn by_uuid(o: Op, targets: &[&str]) -> Op {
+    links_to(o, targets, json!({"uuid": "$response.body#/uuid"}))
+}
+
+/// A GET of one object by its uuid.
+fn read(o: Op, summary: &str, what: &str, description: &str, item: &str) -> Op {
+    o.summary(summary)
+        .params(vec![path_hex(what)])
+        .ok(200, description, Some(sref(item)), &[])
+        .errors(&[404])
+}
+
 /// A Waldur list: a bare array with `X-Result-Count` and `Link`.
 fn list(o: Op, summary: &str, item: &str, params: Vec<Value>) -> Op {
     o.summary(summary)
@@ -54,7 +67,7 @@ pub fn create_org(o: Op) -> Op {
         .body("WaldurOrganizationCreate", true)
         .ok(201, "Created.", Some(sref("WaldurOrganization")), &["Location"])
         .errors(&[400, 403, 413, 415]);
-    links_to(
+    by_uuid(
         o,
         &[
             "waldurGetOrganization",
@@ -62,20 +75,17 @@ pub fn create_org(o: Op) -> Op {
             "waldurReplaceOrganization",
             "waldurDeleteOrganization",
         ],
-        json!({"uuid": "$response.body#/uuid"}),
     )
 }
 
 pub fn get_org(o: Op) -> Op {
-    o.summary("Waldur: an organization (any signed-in user; `customer` shown to staff)")
-        .params(vec![path_hex("organization")])
-        .ok(
-            200,
-            "The organization.",
-            Some(sref("WaldurOrganization")),
-            &[],
-        )
-        .errors(&[404])
+    read(
+        o,
+        "Waldur: an organization (any signed-in user; `customer` shown to staff)",
+        "organization",
+        "The organization.",
+        "WaldurOrganization",
+    )
 }
 
 pub fn replace_org(o: Op) -> Op {
@@ -129,7 +139,7 @@ pub fn create_org_user(o: Op) -> Op {
         .body("WaldurOrganizationUserCreate", true)
         .ok(201, "Created.", Some(sref("WaldurOrganizationUser")), &[])
         .errors(&[400, 403, 409, 413, 415]);
-    links_to(
+    by_uuid(
         o,
         &[
             "waldurGetOrganizationUser",
@@ -137,20 +147,17 @@ pub fn create_org_user(o: Op) -> Op {
             "waldurApproveOrganizationUser",
             "waldurRejectOrganizationUser",
         ],
-        json!({"uuid": "$response.body#/uuid"}),
     )
 }
 
 pub fn get_org_user(o: Op) -> Op {
-    o.summary("Waldur: an organization-user (one's own; staff and the customer's owners: any)")
-        .params(vec![path_hex("organization-user")])
-        .ok(
-            200,
-            "The organization-user.",
-            Some(sref("WaldurOrganizationUser")),
-            &[],
-        )
-        .errors(&[404])
+    read(
+        o,
+        "Waldur: an organization-user (one's own; staff and the customer's owners: any)",
+        "organization-user",
+        "The organization-user.",
+        "WaldurOrganizationUser",
+    )
 }
 
 pub fn delete_org_user(o: Op) -> Op {
@@ -189,17 +196,23 @@ pub fn reject(o: Op) -> Op {
 // ---- customers and users ----
 
 pub fn customer(o: Op) -> Op {
-    o.summary("Waldur: a customer (staff, or one of its owners)")
-        .params(vec![path_hex("customer")])
-        .ok(200, "The customer.", Some(sref("WaldurCustomer")), &[])
-        .errors(&[404])
+    read(
+        o,
+        "Waldur: a customer (staff, or one of its owners)",
+        "customer",
+        "The customer.",
+        "WaldurCustomer",
+    )
 }
 
 pub fn user(o: Op) -> Op {
-    o.summary("Waldur: a user (staff, themself, or a co-member)")
-        .params(vec![path_hex("user")])
-        .ok(200, "The user.", Some(sref("WaldurUser")), &[])
-        .errors(&[404])
+    read(
+        o,
+        "Waldur: a user (staff, themself, or a co-member)",
+        "user",
+        "The user.",
+        "WaldurUser",
+    )
 }
 
 // ---- schemas ----
