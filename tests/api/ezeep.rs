@@ -505,3 +505,84 @@ fn ezeep_shares_objects_with_v1_and_the_native_api_keeps_its_users() {
     s.delete(&format!("/v1/organizations/{v1}"), &utok).ok(204);
     s.get(&format!("/v1/users/{uid}"), &s.admin).ok(200);
 }
+
+/// Runs `f(0..n)` on `n` threads released together; the results in order.
+fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, f) = (&barrier, &f);
+                scope.spawn(move || {
+                    barrier.wait();
+                    f(i)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a racing thread panicked"))
+            .collect()
+    })
+}
+
+/// The orphan rule depends on other rows (the user's other memberships): racing deletes
+/// of every organization a user belongs to delete the user exactly once, and a delete
+/// racing an add to another organization either keeps the user (added first) or refuses
+/// the add (deleted first) — never a member without a user or a kept orphan.
+#[test]
+fn ezeep_race_orphan_deletes() {
+    const N: usize = 6;
+    let s = Server::with(|cfg| cfg.threads = cfg.threads.max(2 * N));
+    for round in 0..3 {
+        let (uid, _) = s.create_user(&format!("racer{round}"));
+        let orgs: Vec<String> = (0..N)
+            .map(|n| {
+                id(&create(
+                    &s,
+                    &s.admin,
+                    with_user(&format!("R{round}-{n}"), &uid),
+                ))
+            })
+            .collect();
+        let statuses = race(N, |i| s.delete(&item(&orgs[i]), &s.admin).status);
+        assert!(statuses.iter().all(|st| *st == 204), "{statuses:?}");
+        s.get(&format!("/v1/users/{uid}"), &s.admin).problem(404);
+        let rows = s.activity("object_type=user&action=delete");
+        assert_eq!(
+            rows.iter()
+                .filter(|a| a["object_id"] == uid.as_str())
+                .count(),
+            1,
+            "the user is deleted once"
+        );
+
+        let (vid, _) = s.create_user(&format!("mover{round}"));
+        let doomed = id(&create(&s, &s.admin, with_user(&format!("D{round}"), &vid)));
+        let other = s.create_org(&s.admin, &format!("Other {round}"));
+        let out = race(2, |i| {
+            if i == 0 {
+                s.delete(&item(&doomed), &s.admin).status
+            } else {
+                s.post(
+                    &format!("/v1/organizations/{other}/members"),
+                    &s.admin,
+                    json!({"user": vid, "role": "viewer"}),
+                )
+                .status
+            }
+        });
+        assert_eq!(out[0], 204);
+        let user = s.get(&format!("/v1/users/{vid}"), &s.admin).status;
+        let members = s.get(&format!("/v1/organizations/{other}/members"), &s.admin);
+        let member = members.result_strs("user").contains(&vid);
+        match out[1] {
+            201 => assert!(
+                user == 200 && member,
+                "added first: kept ({user}, {member})"
+            ),
+            404 | 400 => assert!(user == 404 && !member, "deleted first ({user}, {member})"),
+            other => panic!("add answered {other}"),
+        }
+    }
+}
