@@ -13,6 +13,7 @@ mod connections;
 mod crash;
 mod customers;
 mod edges;
+mod ezeep;
 mod fidelity;
 mod hardening;
 mod hostile;

@@ -5,6 +5,7 @@
 
 pub mod awx;
 pub mod drf;
+pub mod ezeep;
 pub mod waldur;
 pub mod zenml;
 
@@ -24,6 +25,9 @@ pub fn mounted(names: &[String]) -> Vec<Profile> {
     }
     if on("zenml") {
         out.push(zenml::surface());
+    }
+    if on("ezeep") {
+        out.push(ezeep::surface());
     }
     out
 }
