@@ -185,7 +185,14 @@ pub fn orgs(c: &Call) -> Result<Resp> {
 fn org_input(c: &Call, full: bool) -> Result<OrgInput> {
     let body = drf::body(c.req)?;
     let mut errors = Errors::default();
-    let name = drf::string(&body, "name", NAME_MAX, full, &mut errors);
+    // `name` is never nullable (DRF: "may not be null" even on PATCH).
+    let name = match body.get("name") {
+        Some(serde_json::Value::Null) => {
+            errors.add("name", "This field may not be null.");
+            None
+        }
+        _ => drf::string(&body, "name", NAME_MAX, full, &mut errors),
+    };
     let description = drf::string(&body, "description", DESCRIPTION_MAX, false, &mut errors);
     if name.as_ref().is_some_and(|n| n.trim().is_empty()) {
         errors.add("name", "This field may not be blank.");
