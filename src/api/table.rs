@@ -137,6 +137,35 @@ pub struct Profile {
     pub finish_doc: fn(&mut Value),
 }
 
+impl Profile {
+    /// A surface with the plain habits: errors rendered by `error`, `OPTIONS` answered
+    /// 204 with `Allow`, no extra headers, schemas or session cookies. Profiles override
+    /// what differs with struct-update syntax.
+    pub fn new(
+        name: &'static str,
+        tags: &'static [(&'static str, &'static str)],
+        rules: &'static RuleSet,
+        routes: Vec<Route>,
+        error: fn(&Error, &Req) -> Resp,
+    ) -> Profile {
+        Profile {
+            name,
+            tags,
+            rules,
+            routes,
+            error,
+            options: |_: &Call, allow: &str| Ok(Resp::empty(204).with("Allow", allow)),
+            finish: no_finish,
+            owns: owns_nothing,
+            session_cookie: false,
+            idempotent_posts: false,
+            drf_errors: false,
+            schemas: no_schemas,
+            finish_doc: no_doc_finish,
+        }
+    }
+}
+
 /// Defaults for a `Profile`'s hooks.
 pub fn no_finish(_: &Req, _: &mut Resp, _: &str, _: std::time::Instant) {}
 pub fn owns_nothing(_: &[&str]) -> bool {

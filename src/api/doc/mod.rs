@@ -666,3 +666,19 @@ pub const UUID_PATTERN: &str =
 pub fn drf_text(min: usize, max: usize) -> Value {
     json!({"anyOf": [text(min, max), {"type": "number"}]})
 }
+
+/// `limit` and `offset` query parameters (DRF's LimitOffsetPagination and its kin).
+pub fn limit_offset_params(default: u32, max: u32) -> Vec<Value> {
+    vec![
+        q(
+            "limit",
+            json!({"type": "integer", "minimum": 1, "default": default}),
+            &format!("Items per page (at most {max}; an unusable value means the default)."),
+        ),
+        q(
+            "offset",
+            json!({"type": "integer", "minimum": 0, "default": 0}),
+            "Items to skip (an unusable value means 0).",
+        ),
+    ]
+}

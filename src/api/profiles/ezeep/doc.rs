@@ -9,24 +9,9 @@ fn item_param() -> Value {
     path_uuid("id", "The organization's uuid.")
 }
 
-fn window() -> Vec<Value> {
-    vec![
-        q(
-            "limit",
-            json!({"type": "integer", "minimum": 1, "default": 100}),
-            "Items per page (at most 1000; an unusable value means the default).",
-        ),
-        q(
-            "offset",
-            json!({"type": "integer", "minimum": 0, "default": 0}),
-            "Items to skip (an unusable value means 0).",
-        ),
-    ]
-}
-
 pub fn list(o: Op) -> Op {
     o.summary("ezeep: the organizations the caller sees")
-        .params(window())
+        .params(limit_offset_params(100, 1000))
         .ok(
             200,
             "A page of organizations.",
@@ -78,7 +63,7 @@ pub fn delete(o: Op) -> Op {
 
 pub fn members(o: Op) -> Op {
     let mut params = vec![item_param()];
-    params.extend(window());
+    params.extend(limit_offset_params(100, 1000));
     o.summary("ezeep: the members of an organization")
         .params(params)
         .ok(

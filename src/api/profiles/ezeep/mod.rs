@@ -12,7 +12,7 @@
 mod doc;
 mod map;
 
-use crate::api::table::{self, Call, Caller, Profile, Route};
+use crate::api::table::{Caller, Profile, Route};
 use crate::error::Error;
 use crate::http::{Req, Resp};
 use crate::registry::rules::{RuleSet, NATIVE};
@@ -28,77 +28,25 @@ const TAGS: &[(&str, &str)] = &[(
     "The ezeep partner profile (`/partner/v1/organizations/`): dashed uuids, lists in the `count/next/previous/results` envelope paged by `limit`/`offset`, `Bearer` tokens, errors as problem details. Deleting an organization here also deletes its members who belong to no other organization (staff kept). Served only when the profile is mounted.",
 )];
 
+#[rustfmt::skip]
 fn routes() -> Vec<Route> {
     use Caller::User;
     const LIST: &str = "/partner/v1/organizations/";
     const ITEM: &str = "/partner/v1/organizations/{id}";
     vec![
-        Route::new(
-            "GET",
-            LIST,
-            "ezeepListOrganizations",
-            User,
-            map::list,
-            doc::list,
-        ),
-        Route::new(
-            "POST",
-            LIST,
-            "ezeepCreateOrganization",
-            User,
-            map::create,
-            doc::create,
-        ),
-        Route::new(
-            "GET",
-            ITEM,
-            "ezeepGetOrganization",
-            User,
-            map::get,
-            doc::get,
-        ),
-        Route::new(
-            "PATCH",
-            ITEM,
-            "ezeepUpdateOrganization",
-            User,
-            map::update,
-            doc::update,
-        ),
-        Route::new(
-            "DELETE",
-            ITEM,
-            "ezeepDeleteOrganization",
-            User,
-            map::delete,
-            doc::delete,
-        ),
-        Route::new(
-            "GET",
-            "/partner/v1/organizations/{id}/members/",
-            "ezeepListMembers",
-            User,
-            map::members,
-            doc::members,
-        ),
+        Route::new("GET", LIST, "ezeepListOrganizations", User, map::list, doc::list),
+        Route::new("POST", LIST, "ezeepCreateOrganization", User, map::create, doc::create),
+        Route::new("GET", ITEM, "ezeepGetOrganization", User, map::get, doc::get),
+        Route::new("PATCH", ITEM, "ezeepUpdateOrganization", User, map::update, doc::update),
+        Route::new("DELETE", ITEM, "ezeepDeleteOrganization", User, map::delete, doc::delete),
+        Route::new("GET", "/partner/v1/organizations/{id}/members/", "ezeepListMembers", User, map::members, doc::members),
     ]
 }
 
 pub fn surface() -> Profile {
     Profile {
-        name: "ezeep",
-        tags: TAGS,
-        rules: &RULES,
-        routes: routes(),
-        error,
-        options: |_: &Call, allow: &str| Ok(Resp::empty(204).with("Allow", allow)),
-        finish: table::no_finish,
-        owns: table::owns_nothing,
-        session_cookie: false,
-        idempotent_posts: false,
-        drf_errors: false,
         schemas: doc::schemas,
-        finish_doc: table::no_doc_finish,
+        ..Profile::new("ezeep", TAGS, &RULES, routes(), error)
     }
 }
 

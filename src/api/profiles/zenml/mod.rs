@@ -10,11 +10,25 @@
 mod doc;
 mod map;
 
-use crate::api::table::{self, Call, Caller, Profile, Route};
+use crate::api::table::{Caller, Profile, Route};
 use crate::error::{Broken, Error};
 use crate::http::{Req, Resp};
 use crate::registry::rules::{RuleSet, NATIVE};
 use serde_json::json;
+
+#[rustfmt::skip]
+fn routes() -> Vec<Route> {
+    use Caller::{Anyone, User};
+    const ITEM: &str = "/organizations/{organization_id_or_name}";
+    vec![
+        Route::new("GET", "/organizations", "zenmlListOrganizations", User, map::list, doc::list),
+        Route::new("POST", "/organizations", "zenmlCreateOrganization", User, map::create, doc::create),
+        Route::new("GET", ITEM, "zenmlGetOrganization", User, map::get, doc::get),
+        Route::new("PATCH", ITEM, "zenmlUpdateOrganization", User, map::update, doc::update),
+        Route::new("DELETE", ITEM, "zenmlDeleteOrganization", User, map::delete, doc::delete),
+        Route::new("POST", "/auth/login", "zenmlLogin", Anyone, map::login, doc::login),
+    ]
+}
 
 pub const RULES: RuleSet = RuleSet {
     surface: "zenml",
@@ -27,76 +41,10 @@ const TAGS: &[(&str, &str)] = &[(
     "The ZenML Pro profile (`/organizations`, `/auth/login`): dashed uuids (or the name where the seed allows), bare JSON arrays paged by `offset`/`limit`, errors as `{\"detail\": [\"ExceptionClass\", \"message\"]}`. Served only when the profile is mounted.",
 )];
 
-fn routes() -> Vec<Route> {
-    use Caller::{Anyone, User};
-    const ITEM: &str = "/organizations/{organization_id_or_name}";
-    vec![
-        Route::new(
-            "GET",
-            "/organizations",
-            "zenmlListOrganizations",
-            User,
-            map::list,
-            doc::list,
-        ),
-        Route::new(
-            "POST",
-            "/organizations",
-            "zenmlCreateOrganization",
-            User,
-            map::create,
-            doc::create,
-        ),
-        Route::new(
-            "GET",
-            ITEM,
-            "zenmlGetOrganization",
-            User,
-            map::get,
-            doc::get,
-        ),
-        Route::new(
-            "PATCH",
-            ITEM,
-            "zenmlUpdateOrganization",
-            User,
-            map::update,
-            doc::update,
-        ),
-        Route::new(
-            "DELETE",
-            ITEM,
-            "zenmlDeleteOrganization",
-            User,
-            map::delete,
-            doc::delete,
-        ),
-        Route::new(
-            "POST",
-            "/auth/login",
-            "zenmlLogin",
-            Anyone,
-            map::login,
-            doc::login,
-        ),
-    ]
-}
-
 pub fn surface() -> Profile {
     Profile {
-        name: "zenml",
-        tags: TAGS,
-        rules: &RULES,
-        routes: routes(),
-        error,
-        options: |_: &Call, allow: &str| Ok(Resp::empty(204).with("Allow", allow)),
-        finish: table::no_finish,
-        owns: table::owns_nothing,
-        session_cookie: false,
-        idempotent_posts: false,
-        drf_errors: false,
         schemas: doc::schemas,
-        finish_doc: table::no_doc_finish,
+        ..Profile::new("zenml", TAGS, &RULES, routes(), error)
     }
 }
 
