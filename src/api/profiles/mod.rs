@@ -3,6 +3,7 @@
 //! route, an OpenAPI fragment and a rule set — and owns no tables, no SQL and no
 //! permission logic. `drf` is the toolkit the Django REST Framework shaped ones share.
 
+pub mod accounts;
 pub mod awx;
 pub mod drf;
 pub mod waldur;
@@ -24,6 +25,9 @@ pub fn mounted(names: &[String]) -> Vec<Profile> {
     }
     if on("zenml") {
         out.push(zenml::surface());
+    }
+    if on("accounts") {
+        out.push(accounts::surface());
     }
     out
 }
