@@ -4,6 +4,7 @@
 
 mod support;
 
+mod accounts;
 mod activity;
 mod auth;
 mod authz;

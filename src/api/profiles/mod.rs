@@ -3,14 +3,14 @@
 //! route, an OpenAPI fragment and a rule set — and owns no tables, no SQL and no
 //! permission logic. `drf` is the toolkit the Django REST Framework shaped ones share.
 
+pub mod accounts;
 pub mod awx;
 pub mod drf;
 pub mod ezeep;
 pub mod waldur;
 pub mod zenml;
 
-use super::table::{self, Profile};
-use crate::registry::rules::NATIVE;
+use super::table::Profile;
 
 /// The profiles `names` mounts, in routing order (Waldur's paths are more specific than
 /// AWX's catch-all under `/api/`).
@@ -26,27 +26,11 @@ pub fn mounted(names: &[String]) -> Vec<Profile> {
     if on("zenml") {
         out.push(zenml::surface());
     }
+    if on("accounts") {
+        out.push(accounts::surface());
+    }
     if on("ezeep") {
         out.push(ezeep::surface());
     }
     out
-}
-
-/// An empty surface (a profile with no routes yet).
-pub fn placeholder(name: &'static str) -> Profile {
-    Profile {
-        name,
-        tags: &[],
-        rules: &NATIVE,
-        routes: vec![],
-        error: |e, req| crate::http::problem(e, &req.request_id),
-        options: |_, _| Err(crate::error::Error::NotFound),
-        finish: table::no_finish,
-        owns: table::owns_nothing,
-        session_cookie: false,
-        idempotent_posts: false,
-        drf_errors: true,
-        schemas: table::no_schemas,
-        finish_doc: table::no_doc_finish,
-    }
 }
