@@ -80,7 +80,6 @@ pub struct ServeArgs {
     /// awx (/api/, /api/v1/, /api/v2/), waldur (/api/organizations/,
     /// /api/organization-users/, /api/customers/, /api/users/), zenml (/organizations),
     /// accounts (/accounts/organizations), ezeep (/partner/v1/organizations/).
-    /// Profiles not yet implemented are accepted and mount nothing.
     #[arg(long, env = "ORGREG_PROFILES", default_value = "all")]
     pub profiles: String,
     /// Durability of each commit.
