@@ -62,10 +62,12 @@ pub fn build(surfaces: &[Profile]) -> Value {
                 replays the first 2xx answer (with `Idempotent-Replayed: true`) for 24 hours, the same key with \
                 another request is 422. `OPTIONS` answers 204 with `Allow` on every route, `HEAD` is served wherever `GET` is, and a \
                 method a route does not serve is 405 with `Allow`. Every response carries `X-Request-Id`.\n\n\
-                Mounted profiles (tags `awx`, `waldur`) serve other products' organization APIs over the same \
-                registry, in those products' shapes: Django REST Framework error bodies (`{\"detail\": ...}`, \
-                `{\"field\": [...]}`) as `application/json`, unknown body fields ignored, and `OPTIONS` answering \
-                200 with a metadata document.",
+                Mounted profiles (tags `awx`, `waldur`, `zenml`, `accounts`, `ezeep`) serve other products' \
+                organization APIs over the same registry, in those products' shapes: AWX and Waldur answer \
+                Django REST Framework error bodies (`{\"detail\": ...}`, `{\"field\": [...]}`) as `application/json`, \
+                ignore unknown body fields and answer `OPTIONS` with a metadata document; ZenML answers \
+                `{\"detail\": [\"ExceptionClass\", \"message\"]}`; accounts and ezeep answer problem details. \
+                Every operation here is derived from the route tables the server dispatches from.",
             "license": {"name": "MIT", "identifier": "MIT"},
         },
         "servers": [{"url": "/"}],
