@@ -53,6 +53,15 @@ pub struct AddInput {
     pub is_active: Option<bool>,
 }
 
+/// What an add did.
+#[derive(Debug)]
+pub struct Added {
+    pub members: Vec<Membership>,
+    /// A non-member named only themself: a join request was filed.
+    pub join_request: bool,
+    pub org: Org,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct MemberPatch {
     pub role: Patch<Role>,
@@ -243,13 +252,9 @@ fn write_change(
 }
 
 /// Adds members (managers), or files a join request (a non-member naming themself).
-/// Returns the new memberships and whether this was a join request.
-pub fn add(
-    reg: &Registry,
-    ctx: &Ctx,
-    key: &OrgKey,
-    input: AddInput,
-) -> Result<(Vec<Membership>, bool)> {
+/// Returns the new memberships, whether this was a join request, and the organization
+/// as the add left it.
+pub fn add(reg: &Registry, ctx: &Ctx, key: &OrgKey, input: AddInput) -> Result<Added> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let org = find(tx, key)?.ok_or(Error::NotFound)?;
@@ -293,7 +298,11 @@ pub fn add(
                 ctx,
                 member_change("join_requested", &m, json!({"user": [null, m.user], "role": [null, m.role.as_str()], "status": [null, "pending"]})),
             )?;
-            return Ok((vec![m], true));
+            return Ok(Added {
+                members: vec![m],
+                join_request: true,
+                org,
+            });
         }
 
         let role = input.role.unwrap_or(Role::Viewer);
@@ -345,7 +354,12 @@ pub fn add(
             out.push(m);
         }
         after_owner_change(tx, ctx, &org)?;
-        Ok((out, false))
+        let org = store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)?;
+        Ok(Added {
+            members: out,
+            join_request: false,
+            org,
+        })
     })
 }
 
@@ -593,7 +607,7 @@ pub fn update_many(
     key: &OrgKey,
     users: &[UserKey],
     patch: MemberPatch,
-) -> Result<Vec<Membership>> {
+) -> Result<(Vec<Membership>, Org)> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (org, access) = load(tx, ctx, key)?;
@@ -611,7 +625,8 @@ pub fn update_many(
             )?;
             out.push(change(tx, ctx, &org, old, new_role, new_active)?);
         }
-        Ok(out)
+        let org = store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)?;
+        Ok((out, org))
     })
 }
 

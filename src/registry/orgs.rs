@@ -220,6 +220,26 @@ pub struct FirstInvite {
     pub base_url: String,
 }
 
+/// An organization as a write left it, with its owner's whole user record (for surfaces
+/// that render the owner) and, after a create with a first invitation, that invitation
+/// and its one-time token.
+#[derive(Debug)]
+pub struct Saved {
+    pub org: Org,
+    pub owner: Option<User>,
+    pub invitation: Option<(Invitation, String)>,
+}
+
+fn saved(tx: &Connection, seq: i64, invitation: Option<(Invitation, String)>) -> Result<Saved> {
+    let org = store::orgs::by_seq(tx, seq)?.ok_or(Error::NotFound)?;
+    let owner = owner_of(tx, &org)?;
+    Ok(Saved {
+        org,
+        owner,
+        invitation,
+    })
+}
+
 /// Creates an organization; the owner (the caller unless staff names another user)
 /// becomes its active owner member, and `invite` (if any) is sent, all in one transaction.
 pub fn create(
@@ -227,7 +247,7 @@ pub fn create(
     ctx: &Ctx,
     input: OrgInput,
     invite: Option<FirstInvite>,
-) -> Result<(Org, Option<(Invitation, String)>)> {
+) -> Result<Saved> {
     let me = ctx.user()?.clone();
     policy::may_create_org(
         &me,
@@ -292,8 +312,7 @@ pub fn create(
                 Some(sent)
             }
         };
-        let org = store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)?;
-        Ok((org, invitation))
+        saved(tx, org.seq, invitation)
     })
 }
 
@@ -303,7 +322,7 @@ pub fn update(
     key: &OrgKey,
     input: OrgInput,
     if_match: Option<&[String]>,
-) -> Result<Org> {
+) -> Result<Saved> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
         let (old, access) = load(tx, ctx, key)?;
@@ -348,7 +367,7 @@ pub fn update(
         }
         if row == OrgRow::from_org(&old) {
             // Nothing changes: no new version, no activity row.
-            return Ok(old);
+            return saved(tx, old.seq, None);
         }
         row.at = now.clone();
         row.by = Some(me.seq);
@@ -365,7 +384,7 @@ pub fn update(
         if let Some(owner) = new_owner {
             ensure_owner_member(tx, ctx, &org, owner, &now)?;
         }
-        store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)
+        saved(tx, org.seq, None)
     })
 }
 

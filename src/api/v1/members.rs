@@ -107,7 +107,7 @@ pub fn add(call: &Call) -> Result<Resp> {
         is_active: b.boolean("is_active"),
     };
     b.finish()?;
-    let (members, _join_request) = ops::add(call.reg(), &call.ctx, &OrgKey::parse(key), input)?;
+    let members = ops::add(call.reg(), &call.ctx, &OrgKey::parse(key), input)?.members;
     if bulk {
         let results: Vec<_> = members.iter().map(membership_json).collect();
         return Ok(Resp::json(

@@ -123,9 +123,10 @@ pub fn create(call: &Call) -> Result<Resp> {
         input,
         base_url: call.req.base_url(),
     });
-    let (o, inv) = ops::create(call.reg(), &call.ctx, input, first)?;
+    let saved = ops::create(call.reg(), &call.ctx, input, first)?;
+    let o = saved.org;
     let mut body = org_json(&o);
-    if let Some((inv, secret)) = inv {
+    if let Some((inv, secret)) = saved.invitation {
         let mut i = super::invitations::invitation_json(&inv);
         i["token"] = json!(secret);
         body["invitation"] = i;
@@ -153,7 +154,8 @@ pub fn update(call: &Call) -> Result<Resp> {
         &OrgKey::parse(key),
         input,
         call.if_match().as_deref(),
-    )?;
+    )?
+    .org;
     Ok(Resp::json(200, &org_json(&o)).with("ETag", crate::api::etag(&o)))
 }
 

@@ -133,8 +133,9 @@ pub fn create(call: &Call) -> Result<Resp> {
         name,
         ..Default::default()
     };
-    let (o, _) = orgs::create(call.reg(), &call.ctx, input, None)
-        .map_err(|e| rename_field(e, "name", "organization_name"))?;
+    let o = orgs::create(call.reg(), &call.ctx, input, None)
+        .map_err(|e| rename_field(e, "name", "organization_name"))?
+        .org;
     Ok(Resp::json(201, &account_json(&o))
         .with("Location", format!("/accounts/organizations/{}", o.seq)))
 }
@@ -181,7 +182,8 @@ pub fn update(call: &Call) -> Result<Resp> {
         ..Default::default()
     };
     let o = orgs::update(call.reg(), &call.ctx, &OrgKey::Seq(id), input, None)
-        .map_err(|e| rename_field(e, "name", "organization_name"))?;
+        .map_err(|e| rename_field(e, "name", "organization_name"))?
+        .org;
     Ok(Resp::json(200, &account_json(&o)))
 }
 
@@ -396,10 +398,9 @@ pub fn add_users(call: &Call) -> Result<Resp> {
         role: Some(role),
         is_active: Some(is_active),
     };
-    members::add(call.reg(), &call.ctx, &key, input)
+    let added = members::add(call.reg(), &call.ctx, &key, input)
         .map_err(|e| rename_field(e, "users", "user_ids"))?;
-    let o = orgs::get(call.reg(), &call.ctx, &key)?;
-    Ok(Resp::json(200, &account_json(&o)))
+    Ok(Resp::json(200, &account_json(&added.org)))
 }
 
 /// `PUT .../users` `{is_active, role, user_ids}`: every named member changes or none;
@@ -411,8 +412,7 @@ pub fn update_users(call: &Call) -> Result<Resp> {
         role: Some(role),
         is_active: Some(is_active),
     };
-    members::update_many(call.reg(), &call.ctx, &key, &users, patch)?;
-    let o = orgs::get(call.reg(), &call.ctx, &key)?;
+    let (_, o) = members::update_many(call.reg(), &call.ctx, &key, &users, patch)?;
     Ok(Resp::json(200, &account_json(&o)))
 }
 

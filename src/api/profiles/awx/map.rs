@@ -207,7 +207,7 @@ fn org_input(c: &Call, full: bool) -> Result<OrgInput> {
 
 pub fn create_org(c: &Call) -> Result<Resp> {
     let input = org_input(c, true)?;
-    let (o, _) = orgs::create(c.reg(), &c.ctx, input, None)?;
+    let o = orgs::create(c.reg(), &c.ctx, input, None)?.org;
     let v = version(c);
     Ok(Resp::json(201, &render::org(&o, v))
         .with("Location", format!("/api/{v}/organizations/{}/", o.seq)))
@@ -225,7 +225,7 @@ pub fn org(c: &Call) -> Result<Resp> {
 pub fn update_org(c: &Call) -> Result<Resp> {
     let key = org_key(c)?;
     let input = org_input(c, c.req.method == "PUT")?;
-    let o = orgs::update(c.reg(), &c.ctx, &key, input, None)?;
+    let o = orgs::update(c.reg(), &c.ctx, &key, input, None)?.org;
     ok(&render::org(&o, version(c)))
 }
 

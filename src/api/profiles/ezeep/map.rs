@@ -222,9 +222,9 @@ pub fn create(call: &Call) -> Result<Resp> {
         owner,
         ..Default::default()
     };
-    let (o, inv) =
-        orgs::create(call.reg(), &call.ctx, input, invite).map_err(owner_is_admin_user)?;
-    let body = match inv {
+    let saved = orgs::create(call.reg(), &call.ctx, input, invite).map_err(owner_is_admin_user)?;
+    let o = saved.org;
+    let body = match saved.invitation {
         Some((inv, _secret)) => {
             json!({"id": o.id, "name": o.name, "admin_user_invitation": invitation_json(&inv)})
         }
@@ -263,7 +263,7 @@ pub fn update(call: &Call) -> Result<Resp> {
         name,
         ..Default::default()
     };
-    let o = orgs::update(call.reg(), &call.ctx, &key, input, None)?;
+    let o = orgs::update(call.reg(), &call.ctx, &key, input, None)?.org;
     Ok(Resp::json(200, &org_json(&o)))
 }
 

@@ -216,8 +216,9 @@ pub fn list_orgs(call: &Call) -> Result<Resp> {
 
 pub fn create_org(call: &Call) -> Result<Resp> {
     let input = org_input(call, true)?;
-    let (o, _) = orgs::create(call.reg(), &call.ctx, input, None)
-        .map_err(|e| missing_link(e, "customer"))?;
+    let o = orgs::create(call.reg(), &call.ctx, input, None)
+        .map_err(|e| missing_link(e, "customer"))?
+        .org;
     let location = url(call.req, "organizations", &o.id);
     Ok(Resp::json(201, &org_json(call.req, &o, true)).with("Location", location))
 }
@@ -234,7 +235,8 @@ fn update(call: &Call, full: bool) -> Result<Resp> {
     let key = OrgKey::Id(path_id(call)?);
     let input = org_input(call, full)?;
     let o = orgs::update(call.reg(), &call.ctx, &key, input, None)
-        .map_err(|e| missing_link(e, "customer"))?;
+        .map_err(|e| missing_link(e, "customer"))?
+        .org;
     Ok(Resp::json(200, &org_json(call.req, &o, true)))
 }
 

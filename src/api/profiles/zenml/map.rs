@@ -144,10 +144,8 @@ fn input(call: &Call, create: bool) -> Result<OrgInput> {
 /// names another user).
 pub fn create(call: &Call) -> Result<Resp> {
     let input = input(call, true)?;
-    let (o, _) = orgs::create(call.reg(), &call.ctx, input, None)?;
-    let key = OrgKey::Id(o.id.clone());
-    let (o, owner) = orgs::get_with_owner(call.reg(), &call.ctx, &key)?;
-    Ok(Resp::json(201, &org_json(&o, owner.as_ref(), false)))
+    let s = orgs::create(call.reg(), &call.ctx, input, None)?;
+    Ok(Resp::json(201, &org_json(&s.org, s.owner.as_ref(), false)))
 }
 
 /// `GET /organizations/{organization_id_or_name}`.
@@ -162,9 +160,8 @@ pub fn get(call: &Call) -> Result<Resp> {
 pub fn update(call: &Call) -> Result<Resp> {
     let key = OrgKey::parse(call.param("organization_id_or_name"));
     let input = input(call, false)?;
-    let o = orgs::update(call.reg(), &call.ctx, &key, input, None)?;
-    let (o, owner) = orgs::get_with_owner(call.reg(), &call.ctx, &OrgKey::Id(o.id))?;
-    Ok(Resp::json(200, &org_json(&o, owner.as_ref(), false)))
+    let s = orgs::update(call.reg(), &call.ctx, &key, input, None)?;
+    Ok(Resp::json(200, &org_json(&s.org, s.owner.as_ref(), false)))
 }
 
 /// `DELETE /organizations/{organization_id}`: 204.
