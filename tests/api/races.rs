@@ -786,3 +786,27 @@ fn race_waldur_org_user_one_per_user() {
         );
     }
 }
+
+// ---- ZenML: one owned organization per user (its rule set's limit) ----
+
+/// N concurrent ZenML creates by one user: exactly one 201, the rest 409
+/// `OrganizationLimitExceeded`, and the user owns exactly one organization.
+#[test]
+fn race_zenml_one_owned_organization_per_user() {
+    let s = race_server(|_| {});
+    for round in 0..ROUNDS {
+        let (uid, tok) = s.create_user(&format!("zen{round}"));
+        let rs = race(N, |i| {
+            s.post(
+                "/organizations",
+                &tok,
+                json!({"name": format!("Zen {round}-{i}")}),
+            )
+        });
+        let what = format!("round {round}: ZenML creates by one user");
+        exactly_one_wins(&rs, 201, &what, |r| {
+            r.status == 409 && r.body["detail"][0] == "OrganizationLimitExceeded"
+        });
+        assert_eq!(owned_by(&s, &uid), 1, "{what}:\n{}", show(&rs));
+    }
+}
