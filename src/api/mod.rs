@@ -38,6 +38,15 @@ impl App {
     }
 }
 
+/// A JSON integer as JSON Schema counts one: `273` and `273.0` alike (within i64).
+pub fn json_int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+            .map(|f| f as i64)
+    })
+}
+
 /// The weak entity tag of an object's revision.
 pub fn etag(x: &impl Revision) -> String {
     format!("W/\"{}\"", x.revision())

@@ -668,17 +668,19 @@ pub fn drf_text(min: usize, max: usize) -> Value {
 }
 
 /// `limit` and `offset` query parameters (DRF's LimitOffsetPagination and its kin).
+/// Lenient as DRF's: a value that is not a usable integer means the default, so the
+/// schema is a string.
 pub fn limit_offset_params(default: u32, max: u32) -> Vec<Value> {
     vec![
         q(
             "limit",
-            json!({"type": "integer", "minimum": 1, "default": default}),
-            &format!("Items per page (at most {max}; an unusable value means the default)."),
+            json!({"type": "string", "default": default.to_string()}),
+            &format!("Items per page: a positive integer (default {default}, at most {max}); any other value means the default."),
         ),
         q(
             "offset",
-            json!({"type": "integer", "minimum": 0, "default": 0}),
-            "Items to skip (an unusable value means 0).",
+            json!({"type": "string", "default": "0"}),
+            "Items to skip: a non-negative integer; any other value means 0.",
         ),
     ]
 }

@@ -167,7 +167,7 @@ pub fn remove_users(o: Op) -> Op {
             org_param(),
             json!({"name": "user_ids", "in": "path", "required": true,
                 "description": format!("Comma-separated integer user ids, e.g. `23,63,34` (at most {MAX_IDS})."),
-                "schema": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}}),
+                "schema": {"type": "string", "pattern": "^[1-9][0-9]{0,17}(,[1-9][0-9]{0,17})*$"}}),
         ])
         .ok(204, "Removed.", None, &[])
         .errors(&[400, 403, 404, 409])

@@ -158,7 +158,7 @@ pub fn update(call: &Call) -> Result<Resp> {
             }
             None
         }
-        Some(v) => match v.as_i64().filter(|n| *n > 0) {
+        Some(v) => match crate::api::json_int(&v).filter(|n| *n > 0) {
             Some(n) => Some(n),
             None => {
                 b.errors.add("id", "Must be a positive integer.");
@@ -361,7 +361,7 @@ fn users_body(call: &Call) -> Result<(Vec<UserKey>, Role, bool)> {
         Some(Value::Array(items)) => {
             let mut ids = vec![];
             for v in &items {
-                match v.as_i64().filter(|n| *n > 0) {
+                match crate::api::json_int(v).filter(|n| *n > 0) {
                     Some(n) => ids.push(UserKey::Seq(n)),
                     None => {
                         let shown: String = v.to_string().chars().take(64).collect();

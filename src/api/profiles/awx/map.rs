@@ -281,7 +281,7 @@ pub fn associate_admin(c: &Call) -> Result<Resp> {
 fn associate(c: &Call, admin: bool) -> Result<Resp> {
     let key = org_key(c)?;
     let body = drf::body(c.req)?;
-    let Some(user) = body.get("id").and_then(Value::as_i64) else {
+    let Some(user) = body.get("id").and_then(crate::api::json_int) else {
         return Err(Error::field("id", "A valid integer is required."));
     };
     let off = matches!(

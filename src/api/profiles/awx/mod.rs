@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::http::{Req, Resp};
 use crate::registry::rules::{ActivityReaders, OrgCreators, OrgDeleters, RuleSet, NATIVE};
 use std::time::Instant;
-use Caller::{Anyone, Bare, Staff, User};
+use Caller::{Bare, Staff, User};
 
 /// AWX's permission model: superusers create organizations, organization admins (native
 /// owners and admins) change and delete them, and whoever reads an organization reads its
@@ -77,11 +77,11 @@ fn routes() -> Vec<Route> {
         let users = format!("{org}users/");
         add("GET", users.clone(), "ListOrganizationUsers", User, map::org_users, doc::list_organization_users);
         add("POST", users.clone(), "AssociateOrganizationUser", User, map::associate_user, doc::associate_organization_user);
-        add("OPTIONS", users, "OrganizationUsersOptions", Anyone, map::org_users_options, doc::organization_users_options);
+        add("OPTIONS", users, "OrganizationUsersOptions", User, map::org_users_options, doc::organization_users_options);
         let admins = format!("{org}admins/");
         add("GET", admins.clone(), "ListOrganizationAdmins", User, map::org_admins, doc::list_organization_admins);
         add("POST", admins.clone(), "AssociateOrganizationAdmin", User, map::associate_admin, doc::associate_organization_admin);
-        add("OPTIONS", admins, "OrganizationAdminsOptions", Anyone, map::org_admins_options, doc::organization_admins_options);
+        add("OPTIONS", admins, "OrganizationAdminsOptions", User, map::org_admins_options, doc::organization_admins_options);
         add("GET", format!("{org}activity_stream/"), "ListOrganizationActivity", User, map::activity, doc::list_organization_activity);
     }
     table

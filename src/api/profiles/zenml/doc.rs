@@ -102,7 +102,7 @@ pub fn update(o: Op) -> Op {
     let o = o
         .summary("ZenML: change an organization (owners, admins, staff)")
         .params(vec![item_param()])
-        .body("ZenmlOrganizationUpdate", true)
+        .body("ZenmlOrganizationUpdate", false)
         .ok(
             200,
             "The organization.",
@@ -147,7 +147,7 @@ pub fn schemas(s: &mut Map<String, Value>) {
     let nullable_text = || json!({"type": ["string", "null"]});
     s.insert("ZenmlError".into(), json!({
         "type": "object", "required": ["detail"],
-        "properties": {"detail": {"type": "array", "prefixItems": [text(), text()], "minItems": 2, "maxItems": 2}},
+        "properties": {"detail": {"type": "array", "items": text(), "minItems": 2, "maxItems": 2, "description": "The exception class, then the message."}},
     }));
     s.insert("ZenmlUser".into(), json!({
         "type": "object",
