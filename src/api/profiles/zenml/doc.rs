@@ -47,13 +47,13 @@ pub fn list(o: Op) -> Op {
         .params(vec![
             q(
                 "offset",
-                json!({"type": "integer", "minimum": 0, "default": 0}),
+                json!({"type": "integer", "minimum": 0, "maximum": i64::MAX, "default": 0}),
                 "Query offset.",
             ),
             q(
                 "limit",
-                json!({"type": "integer", "minimum": 1, "default": 100}),
-                "Query limit (at most 10000).",
+                json!({"type": "integer", "minimum": 1, "maximum": i64::MAX, "default": 100}),
+                "Query limit (larger values are clamped to 10000).",
             ),
             q(
                 "name",
