@@ -13,6 +13,7 @@ mod cli;
 mod connections;
 mod crash;
 mod customers;
+mod description;
 mod edges;
 mod ezeep;
 mod fidelity;
