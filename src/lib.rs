@@ -40,6 +40,11 @@ pub fn start(config: Config) -> Result<Running, String> {
         config.admin_password.as_deref(),
     )
     .map_err(|e| e.to_string())?;
+    // At most `threads` requests are handled at once: that many read connections, opened
+    // now, serve them all.
+    reg.store
+        .warm_readers(config.threads)
+        .map_err(|e| e.to_string())?;
     let listener = server::bind(&config.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let threads = config.threads;

@@ -38,9 +38,11 @@ pub struct Store {
     writer: Mutex<Connection>,
     /// Idle read connections; `read` takes one (or opens one) and puts it back.
     readers: Mutex<Vec<Connection>>,
+    /// How many idle read connections the pool keeps (`warm_readers` sets it).
+    max_idle: std::sync::atomic::AtomicUsize,
 }
 
-/// How many idle read connections the pool keeps.
+/// How many idle read connections the pool keeps unless told otherwise.
 const MAX_IDLE_READERS: usize = 64;
 
 impl Store {
@@ -68,6 +70,7 @@ impl Store {
             temporary,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            max_idle: std::sync::atomic::AtomicUsize::new(MAX_IDLE_READERS),
         })
     }
 
@@ -78,6 +81,22 @@ impl Store {
     /// A new read connection of its own (tools and tests; the server reads through `read`).
     pub fn reader(&self) -> Result<Connection> {
         open_connection(&self.path, self.sync, false)
+    }
+
+    /// Opens `n` read connections up front and keeps at most `n` idle: a server that
+    /// handles at most `n` requests at once then holds a fixed set of descriptors from
+    /// start to stop (none opened under load, none left behind).
+    pub fn warm_readers(&self, n: usize) -> Result<()> {
+        let n = n.max(1);
+        let mut fresh = Vec::with_capacity(n);
+        for _ in 0..n {
+            fresh.push(open_connection(&self.path, self.sync, false)?);
+        }
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        pool.extend(fresh);
+        pool.truncate(n);
+        self.max_idle.store(n, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 
     /// Runs `f` on a read connection from the pool (opening one when none is idle). A
@@ -91,7 +110,7 @@ impl Store {
         let out = f(&conn);
         if conn.is_autocommit() {
             let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < MAX_IDLE_READERS {
+            if pool.len() < self.max_idle.load(std::sync::atomic::Ordering::Relaxed) {
                 pool.push(conn);
             }
         }
