@@ -75,3 +75,117 @@ fn profiles_share_objects_and_the_activity_log() {
     );
     assert!(created.contains(&n["id"].as_str().unwrap().to_string()));
 }
+
+/// An organization created through any of the six surfaces is visible through all six,
+/// each in its own id format, and its create row names the surface it came through.
+#[test]
+fn profiles_every_surface_sees_what_every_surface_creates() {
+    let s = Server::start();
+    let bearer = |method: &str, path: &str, body: serde_json::Value| {
+        s.call(method, path).auth(&s.admin).json(body).send()
+    };
+    // (surface, create) → the organization's uuid.
+    let mut made: Vec<(&str, String)> = vec![];
+    let r = bearer("POST", "/v1/organizations", json!({"name": "Via v1"}));
+    made.push(("v1", r.body["id"].as_str().expect("v1 id").to_string()));
+    let r = bearer("POST", "/api/v2/organizations/", json!({"name": "Via awx"}));
+    let awx_id = r.body["id"].as_i64().expect("awx id");
+    let v1 = s.get("/v1/organizations?name=Via%20awx", &s.admin);
+    made.push((
+        "awx",
+        v1.body["results"][0]["id"]
+            .as_str()
+            .expect("uuid")
+            .to_string(),
+    ));
+    assert!(awx_id > 0);
+    let r = bearer(
+        "POST",
+        "/api/organizations/",
+        json!({"name": "Via waldur", "native_name": "W", "abbreviation": "VW"}),
+    );
+    let hex = r.body["uuid"].as_str().expect("waldur uuid").to_string();
+    made.push(("waldur", orgreg::model::parse_uuid(&hex).expect("hex uuid")));
+    // ZenML's one-organization rule: a second staff user creates through it.
+    s.new_user(json!({"username": "zstaff", "password": PASSWORD, "is_staff": true}));
+    let zstaff = s.login("zstaff", PASSWORD);
+    let r = s.post("/organizations", &zstaff, json!({"name": "Via zenml"}));
+    made.push((
+        "zenml",
+        r.body["id"].as_str().expect("zenml id").to_string(),
+    ));
+    let r = bearer(
+        "POST",
+        "/accounts/organizations",
+        json!({"organization_name": "Via accounts"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let v1 = s.get("/v1/organizations?name=Via%20accounts", &s.admin);
+    made.push((
+        "accounts",
+        v1.body["results"][0]["id"]
+            .as_str()
+            .expect("uuid")
+            .to_string(),
+    ));
+    let me = s.get("/v1/me", &s.admin).body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = bearer(
+        "POST",
+        "/partner/v1/organizations/",
+        json!({"name": "Via ezeep", "admin_user": me, "currency_code": "EUR"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    made.push((
+        "ezeep",
+        r.body["id"].as_str().expect("ezeep id").to_string(),
+    ));
+
+    for (surface, id) in &made {
+        let v1 = s.get(&format!("/v1/organizations/{id}"), &s.admin);
+        assert_eq!(v1.status, 200, "{surface}: {}", v1.text);
+        let name = v1.body["name"].as_str().unwrap().to_string();
+        let enc = name.replace(' ', "%20");
+        // AWX by name filter (integer ids), Waldur by 32-hex uuid, ZenML by uuid and name,
+        // accounts in the caller's list, ezeep by uuid.
+        let awx = s.get(&format!("/api/v2/organizations/?name={enc}"), &s.admin);
+        assert_eq!(awx.body["count"], 1, "{surface} via awx: {}", awx.text);
+        let waldur = s
+            .call(
+                "GET",
+                &format!("/api/organizations/{}/", id.replace('-', "")),
+            )
+            .header("Authorization", &format!("Token {}", s.admin))
+            .send();
+        assert_eq!(waldur.body["name"], name.as_str(), "{surface} via waldur");
+        let zen = s.get(&format!("/organizations/{enc}"), &s.admin);
+        assert_eq!(
+            zen.body["id"],
+            id.as_str(),
+            "{surface} via zenml: {}",
+            zen.text
+        );
+        let accounts = s.get("/accounts/organizations", &s.admin);
+        assert!(
+            accounts
+                .body
+                .as_array()
+                .expect("accounts")
+                .iter()
+                .any(|a| a["organization_name"] == name.as_str()),
+            "{surface} via accounts: {}",
+            accounts.text
+        );
+        let ezeep = s.get(&format!("/partner/v1/organizations/{id}"), &s.admin);
+        assert_eq!(ezeep.body["name"], name.as_str(), "{surface} via ezeep");
+        // The audit trail names the surface the organization came through.
+        let rows = s.activity("object_type=organization&action=create");
+        let row = rows
+            .iter()
+            .find(|a| a["object_id"] == id.as_str())
+            .expect("create row");
+        assert_eq!(row["surface"], *surface, "{surface}: {row}");
+    }
+}
