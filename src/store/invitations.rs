@@ -15,7 +15,7 @@ const FROM: &str = " FROM invitations i JOIN organizations o ON o.seq = i.organi
     LEFT JOIN users ib ON ib.seq = i.invited_by LEFT JOIN users ab ON ab.seq = i.accepted_by";
 
 pub const FIELDS: &[Field] = &[
-    Field::new("email", "i.email_key", Kind::FoldedText),
+    Field::key("email", "i.email_key"),
     Field::new(
         "role",
         "i.role",

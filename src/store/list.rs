@@ -15,6 +15,9 @@ pub struct Field {
     pub sql: &'static str,
     pub kind: Kind,
     pub lookup: Option<&'static str>,
+    /// The column already holds the folded value (a `*_key` column): equality compares
+    /// it with the folded parameter directly, so its index serves the filter.
+    pub stored_folded: bool,
 }
 
 impl Field {
@@ -24,6 +27,17 @@ impl Field {
             sql,
             kind,
             lookup: None,
+            stored_folded: false,
+        }
+    }
+    /// A case-insensitive field backed by a column holding `model::fold` of the value.
+    pub const fn key(name: &'static str, sql: &'static str) -> Field {
+        Field {
+            name,
+            sql,
+            kind: Kind::FoldedText,
+            lookup: None,
+            stored_folded: true,
         }
     }
     pub const fn reference(name: &'static str, sql: &'static str, lookup: &'static str) -> Field {
@@ -32,6 +46,7 @@ impl Field {
             sql,
             kind: Kind::Ref,
             lookup: Some(lookup),
+            stored_folded: false,
         }
     }
 }
@@ -75,6 +90,13 @@ pub fn where_sql(
         let col = f.sql;
         let folded = matches!(f.kind, Kind::FoldedText);
         let clause = match &c.op {
+            // `fold` is idempotent (a unit test proves it over every char), so comparing
+            // a stored key with the folded value is `orgreg_fold(key) = orgreg_fold(?)`
+            // and can use the key's index.
+            Op::Eq(Val::Text(s)) | Op::IEq(s) if f.stored_folded => {
+                params.push(Sql::Text(crate::model::fold(s)));
+                format!("{col} = ?")
+            }
             Op::Eq(v) => {
                 params.push(bind(v));
                 match (f.kind, f.lookup) {
@@ -152,8 +174,131 @@ pub fn order_sql(q: &ListQuery, fields: &[Field], default: &str, seq_col: &str) 
     Ok(format!(" ORDER BY {}", parts.join(", ")))
 }
 
-/// Runs a list query: the total count of `from + filter`, then one page of `cols` in
-/// `order` (which must end in a total order), mapped by `row`.
+/// The most rows a list's `count` is exact for. Counting stops after `COUNT_CAP + 1`
+/// matching rows, so a count never reads the whole of a large table; a longer list reports
+/// a lower bound (see `page`). docs/API.md describes the policy.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// The most candidates an FTS lookup may return for the store to drive a list from it
+/// (fetch the candidates, check them, sort them); a term matching more rows is common, so
+/// walking the list's order index finds a page of matches sooner.
+pub const FTS_DRIVE_MAX: i64 = 2_000;
+
+/// A trigram full-text index over a table's `search_text` (see schema.sql): `table` is the
+/// FTS5 table (its rowid is the base table's `seq`), `key` the list's column holding that
+/// seq, and `covers` the fields whose folded value is one line of `search_text`, so that a
+/// substring of the field is a substring of `search_text`.
+#[derive(Debug, Clone, Copy)]
+pub struct Fts {
+    pub table: &'static str,
+    pub key: &'static str,
+    pub covers: &'static [&'static str],
+}
+
+/// The FTS5 query whose matches are a superset of the rows satisfying the substring
+/// conditions of `q` that an index can serve: every `search` term and every non-negated
+/// `icontains` on a covered field, each at least 3 characters long (shorter ones are left
+/// to the exact predicate alone). Each term becomes the AND of trigrams covering it, so
+/// the FTS table can be `detail=none`; the exact `instr` predicates built by `where_sql`
+/// stay in the query, which keeps today's semantics exactly.
+pub fn fts_match(q: &ListQuery, fts: &Fts) -> Option<String> {
+    let mut terms: Vec<String> = q.search.iter().map(|t| crate::model::fold(t)).collect();
+    for c in &q.conds {
+        if let (Op::IContains(s), false) = (&c.op, c.negate) {
+            if fts.covers.contains(&c.field) {
+                let t = crate::model::fold(s);
+                // A term spanning a line break could match across two fields of a
+                // combined column (`name_or_description`) but not `search_text`.
+                if !t.contains('\n') {
+                    terms.push(t);
+                }
+            }
+        }
+    }
+    let mut grams: Vec<String> = vec![];
+    for t in &terms {
+        let chars: Vec<char> = t.chars().collect();
+        if chars.len() < 3 {
+            continue;
+        }
+        let last = chars.len() - 3;
+        let mut at: Vec<usize> = (0..=last).step_by(3).collect();
+        if at.last() != Some(&last) {
+            at.push(last);
+        }
+        for i in at {
+            let g: String = chars[i..i + 3].iter().collect();
+            // FTS5 refuses a query holding NUL; leaving the trigram out only widens the
+            // candidate superset.
+            if g.contains('\0') {
+                continue;
+            }
+            let quoted = format!("\"{}\"", g.replace('"', "\"\""));
+            if !grams.contains(&quoted) {
+                grams.push(quoted);
+            }
+        }
+    }
+    if grams.is_empty() {
+        None
+    } else {
+        Some(grams.join(" AND "))
+    }
+}
+
+/// Restricts `filter` to the FTS candidates of `q` when there are few of them (at most
+/// `FTS_DRIVE_MAX`, counted with a bounded query): the list is then driven from the
+/// candidates. With more candidates the term is common and the list walks its order
+/// instead, checking the exact predicate row by row.
+pub fn fts_restrict(
+    c: &rusqlite::Connection,
+    q: &ListQuery,
+    fts: &Fts,
+    filter: &mut String,
+    params: &mut Vec<Sql>,
+) -> Result<()> {
+    let Some(m) = fts_match(q, fts) else {
+        return Ok(());
+    };
+    let sql = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {t} WHERE {t} MATCH ? LIMIT {lim})",
+        t = fts.table,
+        lim = FTS_DRIVE_MAX + 1
+    );
+    record(&sql, &[Sql::Text(m.clone())]);
+    let n: i64 = c.prepare_cached(&sql)?.query_row([&m], |r| r.get(0))?;
+    if n <= FTS_DRIVE_MAX {
+        filter.push_str(&format!(
+            " AND {k} IN (SELECT rowid FROM {t} WHERE {t} MATCH ?)",
+            k = fts.key,
+            t = fts.table
+        ));
+        params.push(Sql::Text(m));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Every list statement run on this thread, with its parameters (the query-plan test).
+    pub static RECORDED: std::cell::RefCell<Vec<(String, Vec<Sql>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(test)]
+fn record(sql: &str, params: &[Sql]) {
+    RECORDED.with(|r| r.borrow_mut().push((sql.to_string(), params.to_vec())));
+}
+
+#[cfg(not(test))]
+fn record(_: &str, _: &[Sql]) {}
+
+/// Runs a list query: the count of `from + filter` (bounded, see `COUNT_CAP`), then one
+/// page of `cols` in `order` (which must end in a total order), mapped by `row`.
+///
+/// The count is exact up to `COUNT_CAP` rows. Past it, the count is a lower bound that
+/// keeps paging working: `COUNT_CAP + 1`, or the rows up to the end of this page plus one
+/// when a further row exists (so a `next` link is offered), and exact on the last page.
 #[allow(clippy::too_many_arguments)]
 pub fn page<T>(
     c: &rusqlite::Connection,
@@ -165,15 +310,33 @@ pub fn page<T>(
     q: &ListQuery,
     row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
 ) -> Result<crate::model::Page<T>> {
-    let count: i64 = c
-        .prepare_cached(&format!("SELECT count(*){from}{filter}"))?
+    let count_sql = format!(
+        "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {})",
+        COUNT_CAP + 1
+    );
+    record(&count_sql, &params);
+    let counted: i64 = c
+        .prepare_cached(&count_sql)?
         .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-    params.push(Sql::Integer(q.limit));
+    // One row past the page tells whether a further row exists (for a count past the cap).
+    params.push(Sql::Integer(q.limit.saturating_add(1)));
     params.push(Sql::Integer(q.offset));
     let sql = format!("SELECT {cols}{from}{filter}{order} LIMIT ? OFFSET ?");
-    let items = c
+    record(&sql, &params);
+    let mut items = c
         .prepare_cached(&sql)?
         .query_map(rusqlite::params_from_iter(params.iter()), row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let more = items.len() as i64 > q.limit.max(0);
+    items.truncate(q.limit.max(0) as usize);
+    let count = if counted <= COUNT_CAP {
+        counted
+    } else {
+        (COUNT_CAP + 1).max(q.offset.saturating_add(items.len() as i64) + i64::from(more))
+    };
     Ok(crate::model::Page { count, items })
 }
+
+#[cfg(test)]
+#[path = "list_plans.rs"]
+mod plans;

@@ -26,7 +26,7 @@ pub const FIELDS: &[Field] = &[
     ),
     Field::new("is_active", "m.is_active", Kind::Bool),
     Field::reference("user", "m.user", "SELECT seq FROM users WHERE id = ?"),
-    Field::new("username", "u.username_key", Kind::FoldedText),
+    Field::key("username", "u.username_key"),
     Field::new("created", "m.created", Kind::Time),
     // Ordering by role follows rank (owner first when ascending), not the alphabet.
     Field::new(
@@ -36,6 +36,13 @@ pub const FIELDS: &[Field] = &[
         Kind::Text,
     ),
 ];
+
+/// Members are searched through their user's trigram index.
+const MEMBER_FTS: list::Fts = list::Fts {
+    table: "users_fts",
+    key: "m.user",
+    covers: &["username"],
+};
 
 fn row(r: &Row) -> rusqlite::Result<Membership> {
     let role: String = r.get(8)?;
@@ -157,6 +164,7 @@ pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>>
     let mut params: Vec<Sql> = vec![Sql::Integer(org)];
     let mut filter = String::from(" WHERE m.organization = ?");
     filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
+    list::fts_restrict(c, q, &MEMBER_FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, FIELDS, "", "m.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
@@ -188,6 +196,7 @@ pub fn list_all(
         "u.search_text",
         &mut params,
     )?);
+    list::fts_restrict(c, q, &MEMBER_FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, GLOBAL_FIELDS, "", "m.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }

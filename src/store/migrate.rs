@@ -13,6 +13,7 @@ pub const STEPS: &[&str] = &[
     include_str!("migrations/0001_foundation.sql"),
     include_str!("migrations/0002_invitations.sql"),
     include_str!("migrations/0003_activity_surface.sql"),
+    include_str!("migrations/0004_list_indexes.sql"),
 ];
 
 pub fn latest() -> i64 {

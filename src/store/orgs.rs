@@ -31,9 +31,9 @@ const VISIBLE: &str =
     OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?1v))";
 
 pub const FIELDS: &[Field] = &[
-    Field::new("name", "o.name_key", Kind::FoldedText),
-    Field::new("native_name", "o.native_name_key", Kind::FoldedText),
-    Field::new("abbreviation", "o.abbreviation_key", Kind::FoldedText),
+    Field::key("name", "o.name_key"),
+    Field::key("native_name", "o.native_name_key"),
+    Field::key("abbreviation", "o.abbreviation_key"),
     Field::new("description", "o.description", Kind::Text),
     Field::reference(
         "customer",
@@ -54,6 +54,21 @@ pub const FIELDS: &[Field] = &[
         Kind::Text,
     ),
 ];
+
+/// The trigram index over `search_text`, which holds the folded name, native name,
+/// abbreviation and description, one per line.
+pub const FTS: list::Fts = list::Fts {
+    table: "organizations_fts",
+    key: "o.seq",
+    covers: &[
+        "name",
+        "native_name",
+        "abbreviation",
+        "description",
+        "name_exact",
+        "name_or_description",
+    ],
+};
 
 fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
     let seq: Option<i64> = r.get(at)?;
@@ -259,6 +274,7 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         filter.push_str(&VISIBLE.replace("?1v", "?"));
     }
     filter.push_str(&list::where_sql(q, FIELDS, "o.search_text", &mut params)?);
+    list::fts_restrict(c, q, &FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, FIELDS, "", "o.seq")?;
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }

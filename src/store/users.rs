@@ -14,8 +14,8 @@ const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name,
     u.is_service_account, u.password_hash IS NOT NULL, u.version, u.created, u.modified";
 
 pub const FIELDS: &[Field] = &[
-    Field::new("username", "u.username_key", Kind::FoldedText),
-    Field::new("email", "u.email_key", Kind::FoldedText),
+    Field::key("username", "u.username_key"),
+    Field::key("email", "u.email_key"),
     Field::new("is_active", "u.is_active", Kind::Bool),
     Field::new("is_staff", "u.is_staff", Kind::Bool),
     Field::new("is_service_account", "u.is_service_account", Kind::Bool),
@@ -24,6 +24,13 @@ pub const FIELDS: &[Field] = &[
     Field::new("created", "u.created", Kind::Time),
     Field::new("id", "u.seq", Kind::Int),
 ];
+
+/// The trigram index over `search_text`: folded username, email, first and last name.
+pub const FTS: list::Fts = list::Fts {
+    table: "users_fts",
+    key: "u.seq",
+    covers: &["username", "email", "first_name", "last_name"],
+};
 
 fn row(r: &Row) -> rusqlite::Result<User> {
     Ok(User {
@@ -230,6 +237,7 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
         );
     }
     filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
+    list::fts_restrict(c, q, &FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, FIELDS, "", "u.seq")?;
     list::page(c, COLS, " FROM users u", &filter, params, &order, q, row)
 }
