@@ -485,33 +485,74 @@ fn run(
 
 // ---------------------------------------------------------------- ceilings
 
-/// A bare tiny_http server with `threads` workers answering `body`.
-fn tiny_ceiling(threads: usize, body: Vec<u8>, clients: usize, secs: u64) -> Stats {
-    let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
-    let addr = server.server_addr().to_ip().unwrap().to_string();
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let (server, stop, body) = (server.clone(), stop.clone(), body.clone());
-            std::thread::spawn(move || {
-                let ct = tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
-                while !stop.load(Ordering::Relaxed) {
-                    if let Ok(Some(r)) = server.recv_timeout(Duration::from_millis(100)) {
-                        let _ = r.respond(
-                            tiny_http::Response::from_data(body.clone()).with_header(ct.clone()),
-                        );
+/// A bare tiny_http server with `threads` workers answering `body`, until dropped.
+struct Tiny {
+    server: std::sync::Arc<tiny_http::Server>,
+    stop: std::sync::Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    addr: String,
+}
+
+impl Tiny {
+    fn start(threads: usize, body: Vec<u8>) -> Tiny {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let addr = server.server_addr().to_ip().unwrap().to_string();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let workers = (0..threads)
+            .map(|_| {
+                let (server, stop, body) = (server.clone(), stop.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let ct =
+                        tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
+                    while !stop.load(Ordering::Relaxed) {
+                        if let Ok(Some(r)) = server.recv_timeout(Duration::from_millis(100)) {
+                            let _ = r.respond(
+                                tiny_http::Response::from_data(body.clone())
+                                    .with_header(ct.clone()),
+                            );
+                        }
                     }
-                }
+                })
             })
-        })
-        .collect();
-    let s = drive(&addr, clients, secs, &|_| ("GET", "/fixed".into(), None));
-    stop.store(true, Ordering::Relaxed);
-    server.unblock();
-    for w in workers {
-        let _ = w.join();
+            .collect();
+        Tiny {
+            server,
+            stop,
+            workers,
+            addr,
+        }
     }
-    s
+}
+
+impl Drop for Tiny {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.server.unblock();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn tiny_ceiling(threads: usize, body: Vec<u8>, clients: usize, secs: u64) -> Stats {
+    let t = Tiny::start(threads, body);
+    drive(&t.addr, clients, secs, &|_| ("GET", "/fixed".into(), None))
+}
+
+/// `wrk` (if installed) on `url` with the admin token: requests/s.
+fn wrk(url: &str, clients: usize, secs: u64) -> Option<f64> {
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{clients}"), &format!("-d{secs}s")])
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}"), url])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("Requests/sec:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// One writer inserting organization-shaped rows, one `BEGIN IMMEDIATE … COMMIT` each,
@@ -681,6 +722,24 @@ fn main() {
     let rc = Some(("tiny_http", tiny.rps));
     let wc = Some(("rusqlite insert", ins.rps));
     let large = scale_scenarios(&srv, &big, &a, tiny.rps, &tag);
+    // The outside cross-check: wrk against the server process and a bare tiny_http.
+    let wrk_orgreg = wrk(
+        &format!("http://{}/v1/organizations/{}", srv.addr, big.orgs[0]),
+        a.clients,
+        a.secs,
+    );
+    let wrk_tiny = {
+        let t = Tiny::start(a.threads, vec![b'x'; body_len]);
+        wrk(&format!("http://{}/fixed", t.addr), a.clients, a.secs)
+    };
+    if let (Some(o), Some(t)) = (wrk_orgreg, wrk_tiny) {
+        println!(
+            "{:<44} {:>3} {o:>9.0}   (wrk: authenticated GET; bare tiny_http {t:.0} req/s; ratio {:.3})",
+            "wrk GET /v1/organizations/{id}",
+            a.clients,
+            o / t
+        );
+    }
     let orgs = &big.orgs;
     let users = &big.users;
     let n = orgs.len();
