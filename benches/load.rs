@@ -1,184 +1,896 @@
-//! Load benchmark, run by hand: `cargo bench --bench load` (results in docs/PERFORMANCE.md).
+//! Load benchmark: `cargo bench --bench load [-- --orgs N --secs S --clients C]`
+//! (results in docs/PERFORMANCE.md). Environment twins: `ORGREG_BENCH_ORGS` (default
+//! 10000, up to 1,000,000), `ORGREG_BENCH_SECS` (default 5 per scenario),
+//! `ORGREG_BENCH_CLIENTS` (default 8 readers; writers use 16), `ORGREG_BENCH_THREADS`
+//! (server workers, default orgreg's own), `ORGREG_BENCH_BIN` (another orgreg binary to
+//! measure, e.g. an older build for a before/after).
 //!
-//! Starts orgreg in-process on port 0 over a temporary database, seeds organizations
-//! through the API, then drives keep-alive clients for a few seconds per scenario and
-//! prints requests per second and latency percentiles. The load generator shares the
-//! machine's cores with the server, as in shared/design/performance.md, so compare
-//! figures from one run only. `ORGREG_BENCH_ORGS` (default 10000) and
-//! `ORGREG_BENCH_SECS` (default 5) tune it.
+//! 1. Fills a database in-process, fast: the store's own insert functions (so every
+//!    derived column and index is what the server writes) in transactions of 10,000
+//!    organizations, each with an owner and a second member.
+//! 2. Runs the release binary (`target/release/orgreg serve`) as a separate process, so
+//!    its peak RSS (VmHWM, reset before each scenario) is the server's own.
+//! 3. Drives keep-alive clients (a minimal HTTP/1.1 client on raw sockets, TCP_NODELAY)
+//!    for a fixed time per scenario; prints req/s, p50, p99, p99.9, errors, peak RSS.
+//! 4. Measures the ceilings in the same run: a bare tiny_http server answering a fixed
+//!    body of the size of an organization, with the same worker count (reads), and a bare
+//!    rusqlite loop inserting the same kind of row, one commit each, `synchronous=FULL`
+//!    (writes). Every figure is printed also as a ratio to its ceiling.
+//! 5. With more than 10,000 organizations, measures lookup, list and search at 10,000
+//!    too and prints the p99 ratio (N / 10k).
 
-use orgreg::config::{Config, SyncMode};
-use serde_json::json;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use orgreg::config::{OrgCreate, SyncMode};
+use orgreg::model::{self, MemberStatus, Role, User};
+use orgreg::registry::{auth, Registry, Settings};
+use orgreg::store::{self, Store};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "org_bench_admin_token_0123456789abcdefghijklmnopq";
 
-fn env_num(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+struct Args {
+    orgs: usize,
+    secs: u64,
+    clients: usize,
+    writers: usize,
+    threads: usize,
+    bin: PathBuf,
 }
 
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .max_idle_connections_per_host(4)
-        .build()
+fn args() -> Args {
+    let env = |n: &str, d: usize| {
+        std::env::var(n)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let mut a = Args {
+        orgs: env("ORGREG_BENCH_ORGS", 10_000),
+        secs: env("ORGREG_BENCH_SECS", 5) as u64,
+        clients: env("ORGREG_BENCH_CLIENTS", 8),
+        writers: env("ORGREG_BENCH_WRITERS", 16),
+        threads: env("ORGREG_BENCH_THREADS", orgreg::config::default_threads()),
+        bin: std::env::var("ORGREG_BENCH_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_orgreg"))),
+    };
+    // `cargo bench` adds `--bench`; anything unknown is ignored.
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let v = argv.get(i + 1).and_then(|v| v.parse::<usize>().ok());
+        match (argv[i].as_str(), v) {
+            ("--orgs", Some(v)) => a.orgs = v,
+            ("--secs", Some(v)) => a.secs = v as u64,
+            ("--clients", Some(v)) => a.clients = v,
+            ("--writers", Some(v)) => a.writers = v,
+            ("--threads", Some(v)) => a.threads = v,
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    a.orgs = a.orgs.clamp(100, 1_000_000);
+    a
 }
 
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .map(|l| l.to_string())
+// ---------------------------------------------------------------- the fill
+
+struct Filled {
+    orgs: Vec<String>,
+    users: Vec<String>,
+}
+
+fn user(username: String, staff: bool) -> User {
+    let now = model::now();
+    User {
+        seq: 0,
+        id: model::new_id(),
+        username,
+        email: None,
+        first_name: String::new(),
+        last_name: String::new(),
+        company: String::new(),
+        job_title: String::new(),
+        avatar_url: None,
+        preferred_language: String::new(),
+        metadata: serde_json::json!({}),
+        is_active: true,
+        is_staff: staff,
+        is_service_account: false,
+        has_password: false,
+        version: 1,
+        created: now.clone(),
+        modified: now,
+    }
+}
+
+/// `n` organizations (each with an owner and a member among n/50 users) and the admin
+/// token, written through the store's insert functions in big transactions.
+fn fill(db: &Path, n: usize) -> Filled {
+    let t = Instant::now();
+    let st = Store::open(db.to_str().unwrap(), SyncMode::Normal).expect("open");
+    let reg = Registry::new(
+        st,
+        Settings {
+            org_create: OrgCreate::Users,
+            max_owned_orgs: None,
+            public_url: None,
+        },
+    );
+    auth::bootstrap(&reg, Some(TOKEN), None).expect("bootstrap");
+    let admin = reg
+        .store
+        .read(|c| store::users::by_username(c, "admin"))
+        .unwrap()
+        .unwrap();
+    let nusers = (n / 50).clamp(100, 20_000);
+    let users: Vec<User> = reg
+        .store
+        .write(|tx| {
+            (0..nusers)
+                .map(|i| store::users::insert(tx, &user(format!("bench-user-{i:05}"), false), None))
+                .collect()
         })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|k| k.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
+        .expect("users");
+    let mut orgs = Vec::with_capacity(n);
+    let at = model::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(10_000) {
+        let ids = reg
+            .store
+            .write(|tx| {
+                let mut ids = vec![];
+                for &i in chunk {
+                    let owner = &users[i % nusers];
+                    let other = &users[(i * 7 + 1) % nusers];
+                    let org = store::orgs::insert(
+                        tx,
+                        &store::orgs::OrgRow {
+                            id: model::new_id(),
+                            name: format!("Bench Org {i:07}"),
+                            description: format!(
+                                "seeded organization number {i} of the load bench"
+                            ),
+                            native_name: String::new(),
+                            abbreviation: None,
+                            logo_url: None,
+                            currency_code: None,
+                            customer: None,
+                            owner: Some(owner.seq),
+                            metadata: serde_json::json!({}),
+                            accepts_join_requests: true,
+                            at: at.clone(),
+                            by: Some(admin.seq),
+                        },
+                    )?;
+                    for (u, role) in [(owner, Role::Owner), (other, Role::Viewer)] {
+                        if role == Role::Viewer && u.seq == owner.seq {
+                            continue;
+                        }
+                        store::members::insert(
+                            tx,
+                            &store::members::NewMember {
+                                org: org.seq,
+                                user: u.seq,
+                                role,
+                                status: MemberStatus::Approved,
+                                is_active: true,
+                                approved_by: Some(admin.seq),
+                                at: &at,
+                            },
+                        )?;
+                    }
+                    ids.push(org.id);
+                }
+                Ok(ids)
+            })
+            .expect("fill");
+        orgs.extend(ids);
+    }
+    reg.store.close();
+    println!(
+        "filled {n} organizations, {} memberships, {nusers} users in {:.1} s ({})",
+        orgs.len() * 2,
+        t.elapsed().as_secs_f64(),
+        db.display()
+    );
+    Filled {
+        orgs,
+        users: users.into_iter().map(|u| u.id).collect(),
+    }
 }
 
-/// Runs `clients` threads for `secs`, each calling `f(client, i)`; prints a line.
-fn scenario(name: &str, clients: usize, secs: u64, f: impl Fn(&ureq::Agent, usize) -> bool + Sync) {
+// ---------------------------------------------------------------- the server process
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Server {
+    /// Starts `bin serve` on `db`; returns it with the time to its first authenticated 200.
+    fn start(bin: &Path, db: &Path, threads: usize, sample_org: &str) -> (Server, Duration) {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let t = Instant::now();
+        let child = Command::new(bin)
+            .args(["serve", "--db", db.to_str().unwrap(), "--listen", &addr])
+            .args(["--threads", &threads.to_string(), "--sync", "full"])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server binary");
+        let s = Server { child, addr };
+        let path = format!("/v1/organizations/{sample_org}");
+        loop {
+            if let Ok(mut c) = Client::connect(&s.addr) {
+                if c.call("GET", &path, None).is_ok_and(|st| st == 200) {
+                    break;
+                }
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "server did not answer"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (s, t.elapsed())
+    }
+
+    fn status(&self, field: &str) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            })
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
+
+    /// Peak RSS since the last reset, MB.
+    fn peak_mb(&self) -> f64 {
+        self.status("VmHWM:")
+    }
+
+    fn rss_mb(&self) -> f64 {
+        self.status("VmRSS:")
+    }
+
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------- a minimal client
+
+struct Client {
+    s: TcpStream,
+    buf: Vec<u8>,
+    host: String,
+}
+
+impl Client {
+    fn connect(addr: &str) -> std::io::Result<Client> {
+        let s = TcpStream::connect(addr)?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        Ok(Client {
+            s,
+            buf: Vec::with_capacity(16 * 1024),
+            host: addr.to_string(),
+        })
+    }
+
+    /// One request on the kept-alive connection; the status.
+    fn call(&mut self, method: &str, path: &str, body: Option<&str>) -> std::io::Result<u16> {
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n",
+            self.host
+        );
+        if let Some(b) = body {
+            req.push_str(&format!(
+                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                b.len()
+            ));
+        } else {
+            req.push_str("\r\n");
+        }
+        self.s.write_all(req.as_bytes())?;
+        self.read_response()
+    }
+
+    fn read_response(&mut self) -> std::io::Result<u16> {
+        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+        self.buf.clear();
+        let mut chunk = [0u8; 16 * 1024];
+        let head_end = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            let n = self.s.read(&mut chunk)?;
+            if n == 0 {
+                return Err(bad("closed"));
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = std::str::from_utf8(&self.buf[..head_end]).map_err(|_| bad("head"))?;
+        let status: u16 = head
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| bad("status"))?;
+        let mut len = None;
+        let mut chunked = false;
+        for line in head.lines() {
+            let l = line.to_ascii_lowercase();
+            if let Some(v) = l.strip_prefix("content-length:") {
+                len = v.trim().parse::<usize>().ok();
+            } else if l.starts_with("transfer-encoding:") && l.contains("chunked") {
+                chunked = true;
+            }
+        }
+        if chunked {
+            // Read until the last chunk's terminator.
+            while !self.buf[head_end..].ends_with(b"0\r\n\r\n") {
+                let n = self.s.read(&mut chunk)?;
+                if n == 0 {
+                    return Err(bad("closed"));
+                }
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        } else {
+            let want = head_end + len.unwrap_or(0);
+            while self.buf.len() < want {
+                let n = self.s.read(&mut chunk)?;
+                if n == 0 {
+                    return Err(bad("closed"));
+                }
+                self.buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+        Ok(status)
+    }
+
+    fn body(&self) -> &[u8] {
+        let p = self
+            .buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(0, |p| p + 4);
+        &self.buf[p..]
+    }
+}
+
+// ---------------------------------------------------------------- scenarios
+
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    errors: usize,
+    peak_mb: f64,
+}
+
+/// A request: method, path, body.
+type Req = (&'static str, String, Option<String>);
+
+/// `clients` keep-alive connections to `addr` for `secs`, each sending `req(i)`; 2xx is
+/// success.
+fn drive(addr: &str, clients: usize, secs: u64, req: &(dyn Fn(usize) -> Req + Sync)) -> Stats {
     let counter = AtomicUsize::new(0);
     let errors = AtomicUsize::new(0);
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let mut lat: Vec<Duration> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let (f, counter, errors) = (&f, &counter, &errors);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut lat: Vec<u32> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..clients)
+            .map(|_| {
+                let (counter, errors) = (&counter, &errors);
                 s.spawn(move || {
-                    let a = agent();
-                    let mut lat = vec![];
+                    let mut c = Client::connect(addr).expect("connect");
+                    let mut lat = Vec::with_capacity(200_000);
                     while Instant::now() < deadline {
-                        let i = counter.fetch_add(1, Ordering::Relaxed) * clients + c;
+                        let i = counter.fetch_add(1, Ordering::Relaxed);
+                        let (m, p, b) = req(i);
                         let t = Instant::now();
-                        if !f(&a, i) {
-                            errors.fetch_add(1, Ordering::Relaxed);
+                        match c.call(m, &p, b.as_deref()) {
+                            Ok(st) if (200..300).contains(&st) => {}
+                            Ok(_) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(_) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                                c = Client::connect(addr).expect("reconnect");
+                            }
                         }
-                        lat.push(t.elapsed());
+                        lat.push(t.elapsed().as_micros() as u32);
                     }
                     lat
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap())
-            .collect()
+        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
     });
-    lat.sort();
+    let took = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
+            .map_or(0.0, |us| *us as f64 / 1000.0)
     };
+    Stats {
+        rps: lat.len() as f64 / took,
+        p50: pct(0.50),
+        p99: pct(0.99),
+        p999: pct(0.999),
+        errors: errors.load(Ordering::Relaxed),
+        peak_mb: 0.0,
+    }
+}
+
+fn header() {
     println!(
-        "{name:<48} {clients:>3} clients {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  errors {}  rss {:.0} MB",
-        lat.len() as f64 / secs as f64,
-        pct(0.50).as_secs_f64() * 1000.0,
-        pct(0.99).as_secs_f64() * 1000.0,
-        errors.load(Ordering::Relaxed),
-        rss_mb()
+        "{:<44} {:>3} {:>9} {:>6} {:>7} {:>7} {:>8} {:>6} {:>6}  ceiling",
+        "scenario", "cl", "req/s", "p50", "p99", "p99.9", "errors", "rss", "×ceil"
     );
 }
 
-fn main() {
-    let orgs = env_num("ORGREG_BENCH_ORGS", 10_000);
-    let secs = env_num("ORGREG_BENCH_SECS", 5) as u64;
-    let dir = tempfile::TempDir::new().unwrap();
-    let db = dir.path().join("bench.db");
-    let mut cfg = Config::for_tests(db.to_str().unwrap());
-    cfg.admin_token = Some(TOKEN.into());
-    cfg.sync = SyncMode::Full;
-    cfg.test_routes = false;
-    cfg.threads = env_num("ORGREG_BENCH_THREADS", orgreg::config::default_threads());
-    let running = orgreg::start(cfg).expect("start");
-    let base = Arc::new(running.url());
+fn line(name: &str, clients: usize, s: &Stats, ceiling: Option<(&str, f64)>) {
+    let (ratio, cname) = match ceiling {
+        Some((n, c)) if c > 0.0 => (format!("{:.3}", s.rps / c), n),
+        _ => ("-".into(), ""),
+    };
     println!(
-        "orgreg bench: {orgs} organizations, {secs} s per scenario, rss at start {:.0} MB",
-        rss_mb()
+        "{name:<44} {clients:>3} {:>9.0} {:>6.2} {:>7.2} {:>7.2} {:>8} {:>6.1} {:>6}  {cname}",
+        s.rps, s.p50, s.p99, s.p999, s.errors, s.peak_mb, ratio
     );
+}
 
-    let seeded = Instant::now();
-    let ids: Vec<String> = std::thread::scope(|s| {
-        let per = orgs.div_ceil(8);
-        let hs: Vec<_> = (0..8)
-            .map(|t| {
-                let base = base.clone();
-                s.spawn(move || {
-                    let a = agent();
-                    (t * per..((t + 1) * per).min(orgs))
-                        .map(|i| {
-                            let r = a
-                                .post(&format!("{base}/v1/organizations"))
-                                .set("Authorization", &format!("Bearer {TOKEN}"))
-                                .set("Content-Type", "application/json")
-                                .send_string(&json!({"name": format!("Bench Org {i:07}"), "description": format!("seeded {i}")}).to_string())
-                                .expect("seed");
-                            let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
-                            v["id"].as_str().unwrap().to_string()
-                        })
-                        .collect::<Vec<_>>()
+/// Runs a scenario against the server process, with its peak RSS.
+fn run(
+    srv: &Server,
+    name: &str,
+    clients: usize,
+    secs: u64,
+    ceiling: Option<(&str, f64)>,
+    req: &(dyn Fn(usize) -> Req + Sync),
+) -> Stats {
+    srv.reset_peak();
+    let mut s = drive(&srv.addr, clients, secs, req);
+    s.peak_mb = srv.peak_mb();
+    line(name, clients, &s, ceiling);
+    s
+}
+
+// ---------------------------------------------------------------- ceilings
+
+/// A bare tiny_http server with `threads` workers answering `body`, until dropped.
+struct Tiny {
+    server: std::sync::Arc<tiny_http::Server>,
+    stop: std::sync::Arc<AtomicBool>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    addr: String,
+}
+
+impl Tiny {
+    fn start(threads: usize, body: Vec<u8>) -> Tiny {
+        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let addr = server.server_addr().to_ip().unwrap().to_string();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let workers = (0..threads)
+            .map(|_| {
+                let (server, stop, body) = (server.clone(), stop.clone(), body.clone());
+                std::thread::spawn(move || {
+                    let ct =
+                        tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
+                    while !stop.load(Ordering::Relaxed) {
+                        if let Ok(Some(r)) = server.recv_timeout(Duration::from_millis(100)) {
+                            let _ = r.respond(
+                                tiny_http::Response::from_data(body.clone())
+                                    .with_header(ct.clone()),
+                            );
+                        }
+                    }
                 })
             })
             .collect();
-        hs.into_iter().flat_map(|h| h.join().unwrap()).collect()
-    });
-    println!(
-        "seeded {} organizations in {:.1} s (durable creates, 8 clients)",
-        ids.len(),
-        seeded.elapsed().as_secs_f64()
-    );
-    let auth = format!("Bearer {TOKEN}");
+        Tiny {
+            server,
+            stop,
+            workers,
+            addr,
+        }
+    }
+}
 
-    scenario(
-        "GET /healthz (no auth, no SQL beyond SELECT 1)",
-        8,
-        secs,
-        |a, _| a.get(&format!("{base}/healthz")).call().is_ok(),
-    );
-    scenario(
-        "GET /v1/organizations/{id} (authenticated)",
-        8,
-        secs,
-        |a, i| {
-            a.get(&format!("{base}/v1/organizations/{}", ids[i % ids.len()]))
-                .set("Authorization", &auth)
-                .call()
-                .is_ok()
+impl Drop for Tiny {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.server.unblock();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn tiny_ceiling(threads: usize, body: Vec<u8>, clients: usize, secs: u64) -> Stats {
+    let t = Tiny::start(threads, body);
+    drive(&t.addr, clients, secs, &|_| ("GET", "/fixed".into(), None))
+}
+
+/// `wrk` (if installed) on `url` with the admin token: requests/s.
+fn wrk(url: &str, clients: usize, secs: u64) -> Option<f64> {
+    let out = Command::new("wrk")
+        .args(["-t2", &format!("-c{clients}"), &format!("-d{secs}s")])
+        .args(["-H", &format!("Authorization: Bearer {TOKEN}"), url])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find(|l| l.starts_with("Requests/sec:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// One writer inserting organization-shaped rows, one `BEGIN IMMEDIATE … COMMIT` each,
+/// WAL and `synchronous=FULL`, for `secs`.
+fn insert_ceiling(dir: &Path, secs: u64) -> Stats {
+    let c = rusqlite::Connection::open(dir.join("ceiling.db")).unwrap();
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+         CREATE TABLE o (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+           name_key TEXT NOT NULL UNIQUE, description TEXT NOT NULL, search_text TEXT NOT NULL,
+           metadata TEXT NOT NULL, created TEXT NOT NULL, modified TEXT NOT NULL);
+         CREATE INDEX o_created ON o(created);",
+    )
+    .unwrap();
+    let mut lat = vec![];
+    let start = Instant::now();
+    let mut i = 0u64;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let t = Instant::now();
+        let name = format!("Ceiling Org {i:08}");
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        c.prepare_cached(
+            "INSERT INTO o (id, name, name_key, description, search_text, metadata, created, modified) \
+             VALUES (?, ?, ?, '', ?, '{}', ?, ?)",
+        )
+        .unwrap()
+        .execute(rusqlite::params![
+            model::new_id(),
+            name,
+            name.to_lowercase(),
+            name.to_lowercase(),
+            model::now(),
+            model::now()
+        ])
+        .unwrap();
+        c.execute_batch("COMMIT").unwrap();
+        lat.push(t.elapsed().as_micros() as u32);
+        i += 1;
+    }
+    let took = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    Stats {
+        rps: lat.len() as f64 / took,
+        p50: pct(0.5),
+        p99: pct(0.99),
+        p999: pct(0.999),
+        errors: 0,
+        peak_mb: 0.0,
+    }
+}
+
+// ---------------------------------------------------------------- main
+
+/// The read scenarios measured at both sizes: lookup, filtered ordered page, search page.
+fn scale_scenarios(srv: &Server, f: &Filled, a: &Args, read_ceiling: f64, tag: &str) -> [Stats; 3] {
+    let orgs = &f.orgs;
+    let n = orgs.len();
+    let ceil = Some(("tiny_http", read_ceiling));
+    let lookup = run(
+        srv,
+        &format!("GET /v1/organizations/{{id}} [{tag}]"),
+        a.clients,
+        a.secs,
+        ceil,
+        &|i| {
+            (
+                "GET",
+                format!("/v1/organizations/{}", orgs[(i * 7919) % n]),
+                None,
+            )
         },
     );
-    scenario(
-        "GET 20-row page, ordered by name, filtered",
-        8,
-        secs,
-        |a, i| {
-            let page = 1 + (i % 50);
-            a.get(&format!(
-                "{base}/v1/organizations?page_size=20&page={page}&order_by=-name&search=bench"
-            ))
-            .set("Authorization", &auth)
-            .call()
-            .is_ok()
+    let page = run(
+        srv,
+        &format!("filtered, ordered 20-row page [{tag}]"),
+        a.clients,
+        a.secs,
+        ceil,
+        &|i| {
+            (
+                "GET",
+                format!(
+                    "/v1/organizations?page_size=20&page={}&order_by=-name&accepts_join_requests=true",
+                    1 + i % 20
+                ),
+                None,
+            )
+        },
+    );
+    let search = run(
+        srv,
+        &format!("search= 20-row page, ordered [{tag}]"),
+        a.clients,
+        a.secs,
+        ceil,
+        &|i| {
+            (
+                "GET",
+                format!(
+                    "/v1/organizations?page_size=20&search=org+{:03}&order_by=name",
+                    (i * 31) % 1000
+                ),
+                None,
+            )
+        },
+    );
+    [lookup, page, search]
+}
+
+fn main() {
+    let a = args();
+    let dir = tempfile::TempDir::new().unwrap();
+    println!(
+        "orgreg load bench: {} organizations, {} s per scenario, {} read clients, {} write clients, {} server workers, {} cores, binary {}",
+        a.orgs,
+        a.secs,
+        a.clients,
+        a.writers,
+        a.threads,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        a.bin.display()
+    );
+
+    // The ceilings first (no server process running).
+    let big_db = dir.path().join("bench.db");
+    let big = fill(&big_db, a.orgs);
+    let (srv, first) = Server::start(&a.bin, &big_db, a.threads, &big.orgs[0]);
+    let body_len = {
+        let mut c = Client::connect(&srv.addr).unwrap();
+        c.call("GET", &format!("/v1/organizations/{}", big.orgs[0]), None)
+            .unwrap();
+        c.body().len()
+    };
+    drop(srv);
+    let tiny = tiny_ceiling(a.threads, vec![b'x'; body_len], a.clients, a.secs);
+    let ins = insert_ceiling(dir.path(), a.secs);
+    println!();
+    header();
+    line(
+        &format!("CEILING bare tiny_http, {body_len} B body"),
+        a.clients,
+        &tiny,
+        None,
+    );
+    line(
+        "CEILING bare rusqlite insert, FULL, 1 writer",
+        1,
+        &ins,
+        None,
+    );
+
+    // Small database first, for the scale ratios.
+    let small = if a.orgs > 10_000 {
+        let db = dir.path().join("small.db");
+        let f = fill(&db, 10_000);
+        let (srv, _) = Server::start(&a.bin, &db, a.threads, &f.orgs[0]);
+        let s = scale_scenarios(&srv, &f, &a, tiny.rps, "10k");
+        Some(s)
+    } else {
+        None
+    };
+
+    let (srv, first2) = Server::start(&a.bin, &big_db, a.threads, &big.orgs[0]);
+    let idle = srv.rss_mb();
+    let tag = format!("{}", a.orgs);
+    let rc = Some(("tiny_http", tiny.rps));
+    let wc = Some(("rusqlite insert", ins.rps));
+    let large = scale_scenarios(&srv, &big, &a, tiny.rps, &tag);
+    // The outside cross-check: wrk against the server process and a bare tiny_http.
+    let wrk_orgreg = wrk(
+        &format!("http://{}/v1/organizations/{}", srv.addr, big.orgs[0]),
+        a.clients,
+        a.secs,
+    );
+    let wrk_tiny = {
+        let t = Tiny::start(a.threads, vec![b'x'; body_len]);
+        wrk(&format!("http://{}/fixed", t.addr), a.clients, a.secs)
+    };
+    if let (Some(o), Some(t)) = (wrk_orgreg, wrk_tiny) {
+        println!(
+            "{:<44} {:>3} {o:>9.0}   (wrk: authenticated GET; bare tiny_http {t:.0} req/s; ratio {:.3})",
+            "wrk GET /v1/organizations/{id}",
+            a.clients,
+            o / t
+        );
+    }
+    let orgs = &big.orgs;
+    let users = &big.users;
+    let n = orgs.len();
+    run(
+        &srv,
+        "GET members page (20 rows)",
+        a.clients,
+        a.secs,
+        rc,
+        &|i| {
+            (
+                "GET",
+                format!(
+                    "/v1/organizations/{}/members?page_size=20",
+                    orgs[(i * 7919) % n]
+                ),
+                None,
+            )
+        },
+    );
+    run(
+        &srv,
+        "AWX GET /api/v2/organizations/",
+        a.clients,
+        a.secs,
+        rc,
+        &|i| {
+            (
+                "GET",
+                format!("/api/v2/organizations/?page_size=20&page={}", 1 + i % 20),
+                None,
+            )
+        },
+    );
+    run(
+        &srv,
+        "ZenML GET /organizations",
+        a.clients,
+        a.secs,
+        rc,
+        &|i| {
+            (
+                "GET",
+                format!("/organizations?limit=20&offset={}", (i % 20) * 20),
+                None,
+            )
         },
     );
     let created = AtomicUsize::new(0);
-    scenario("POST /v1/organizations (sync=full)", 8, secs, |a, _| {
-        let n = created.fetch_add(1, Ordering::Relaxed);
-        a.post(&format!("{base}/v1/organizations"))
-            .set("Authorization", &auth)
-            .set("Content-Type", "application/json")
-            .send_string(&json!({"name": format!("Bench New {n:08}")}).to_string())
-            .is_ok()
+    let post = run(
+        &srv,
+        "POST /v1/organizations (FULL)",
+        a.writers,
+        a.secs,
+        wc,
+        &|_| {
+            let k = created.fetch_add(1, Ordering::Relaxed);
+            (
+                "POST",
+                "/v1/organizations".into(),
+                Some(format!(
+                    r#"{{"name": "Bench New {k:08} {}"}}"#,
+                    std::process::id()
+                )),
+            )
+        },
+    );
+    run(
+        &srv,
+        "PATCH /v1/organizations/{id} (FULL)",
+        a.writers,
+        a.secs,
+        wc,
+        &|i| {
+            (
+                "PATCH",
+                format!("/v1/organizations/{}", orgs[(i * 104_729) % n]),
+                Some(format!(r#"{{"description": "patched {i}"}}"#)),
+            )
+        },
+    );
+    let added = AtomicUsize::new(0);
+    run(&srv, "POST member (FULL)", a.writers, a.secs, wc, &|_| {
+        // A user not yet a member: org k, a user far from its two members.
+        let k = added.fetch_add(1, Ordering::Relaxed);
+        let org = &orgs[(k * 7919 + 3) % n];
+        let u = &users[(k * 13 + users.len() / 2) % users.len()];
+        (
+            "POST",
+            format!("/v1/organizations/{org}/members"),
+            Some(format!(r#"{{"user": "{u}", "role": "viewer"}}"#)),
+        )
     });
-    running.stop();
+    let mixed = AtomicUsize::new(0);
+    run(
+        &srv,
+        "90/10 GET by id / POST mix",
+        a.writers,
+        a.secs,
+        rc,
+        &|i| {
+            if i % 10 == 9 {
+                let k = mixed.fetch_add(1, Ordering::Relaxed);
+                (
+                    "POST",
+                    "/v1/organizations".into(),
+                    Some(format!(
+                        r#"{{"name": "Bench Mix {k:08} {}"}}"#,
+                        std::process::id()
+                    )),
+                )
+            } else {
+                (
+                    "GET",
+                    format!("/v1/organizations/{}", orgs[(i * 7919) % n]),
+                    None,
+                )
+            }
+        },
+    );
+    println!();
+    println!(
+        "server: first authenticated 200 {:.0} ms after start on the existing {}-organization database (first start {:.0} ms); idle RSS {:.1} MB",
+        first2.as_secs_f64() * 1000.0,
+        a.orgs,
+        first.as_secs_f64() * 1000.0,
+        idle
+    );
+    println!(
+        "durable creates, {} clients: {:.2}× the one-writer FULL insert ceiling, p99 {:.1} ms",
+        a.writers,
+        post.rps / ins.rps,
+        post.p99
+    );
+    println!(
+        "authenticated GET: {:.3}× the tiny_http ceiling",
+        large[0].rps / tiny.rps
+    );
+    if let Some(small) = small {
+        for (name, s, l) in [
+            ("lookup", &small[0], &large[0]),
+            ("filtered page", &small[1], &large[1]),
+            ("search page", &small[2], &large[2]),
+        ] {
+            println!(
+                "scale {name}: p99 {:.2} ms at 10k, {:.2} ms at {}: ratio {:.2}",
+                s.p99,
+                l.p99,
+                a.orgs,
+                l.p99 / s.p99.max(0.001)
+            );
+        }
+    }
 }

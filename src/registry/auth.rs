@@ -14,8 +14,8 @@ use base64::Engine;
 use rand::RngCore;
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Condvar, Mutex};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub const TOKEN_PREFIX: &str = "org_";
@@ -33,6 +33,101 @@ pub struct AuthState {
     hashing: Mutex<usize>,
     hashing_done: Condvar,
     verified: Mutex<HashMap<[u8; 32], Instant>>,
+    /// Token digest → its live token and active user (see `TokenCache`).
+    pub(super) tokens: Arc<TokenCache>,
+}
+
+/// How long a cached token is trusted without a look at the database. Every change this
+/// process makes to a user or token invalidates at once (`TokenCache::invalidate`); this
+/// bound is only for changes made by another process on the same file.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+/// At most this many tokens are cached; a full cache starts over.
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// The authenticated read path without SQL: a token's digest → the token's id, expiry and
+/// `last_used`, and its (active) user, as last read. The writer reports after each commit,
+/// before any writer returns, the `users` and `tokens` rows it wrote (`Store::on_commit`);
+/// entries of those rows are dropped then and the generation moves on, so a revocation,
+/// deactivation, password or staff change, or user delete is seen by the very next
+/// request. A lookup that started before such a commit (generation read before its
+/// snapshot) is not cached.
+#[derive(Default)]
+pub struct TokenCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    generation: u64,
+    map: HashMap<[u8; 32], Cached>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    token_seq: i64,
+    token_id: String,
+    expires_ms: Option<i64>,
+    last_used_ms: Option<i64>,
+    user: User,
+    at: Instant,
+}
+
+impl TokenCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// A live cached entry for `hash` at `now_ms`.
+    fn get(&self, hash: &[u8; 32], now_ms: i64) -> Option<Cached> {
+        let inner = self.lock();
+        let c = inner.map.get(hash)?;
+        (c.at.elapsed() < TOKEN_CACHE_TTL && c.expires_ms.is_none_or(|e| e > now_ms))
+            .then(|| c.clone())
+    }
+
+    /// Caches what a lookup that began at `generation` read, unless a change was
+    /// committed since.
+    fn put(&self, generation: u64, hash: [u8; 32], entry: Cached) {
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return;
+        }
+        if inner.map.len() >= TOKEN_CACHE_MAX {
+            inner.map.clear();
+        }
+        inner.map.insert(hash, entry);
+    }
+
+    /// Drops the entries of the written `users` and `tokens` rows (called by the writer
+    /// after each commit).
+    pub fn invalidate(&self, rows: &[crate::store::Changed]) {
+        let mut users = HashSet::new();
+        let mut tokens = HashSet::new();
+        for (table, rowid) in rows {
+            match *table {
+                "users" => users.insert(*rowid),
+                _ => tokens.insert(*rowid),
+            };
+        }
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner
+            .map
+            .retain(|_, c| !users.contains(&c.user.seq) && !tokens.contains(&c.token_seq));
+    }
+
+    /// How many tokens are cached (tests, metrics).
+    pub fn len(&self) -> usize {
+        self.lock().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl AuthState {
@@ -189,24 +284,46 @@ pub fn token_user(reg: &Registry, secret: &str) -> Result<User> {
         return Err(unauthenticated());
     }
     let now_ms = model::now_ms();
-    let now = model::format_ms(now_ms);
-    let (live, user) = reg.read(|c| {
-        let live =
-            store::tokens::lookup(c, &hash_secret(secret), &now)?.ok_or_else(unauthenticated)?;
-        let user = store::users::by_seq(c, live.user)?
-            .filter(|u| u.is_active)
-            .ok_or_else(unauthenticated)?;
-        Ok((live, user))
-    })?;
-    // last_used is kept to the minute: a write at most once a minute per token.
-    let stale = live
-        .last_used
-        .as_deref()
-        .and_then(model::parse_time)
-        .is_none_or(|t| now_ms - t > 60_000);
-    if stale {
+    let hash = hash_secret(secret);
+    let cache = &reg.auth.tokens;
+    let (token_id, last_used_ms, user) = match cache.get(&hash, now_ms) {
+        Some(c) => (c.token_id, c.last_used_ms, c.user),
+        None => {
+            let generation = cache.generation();
+            let now = model::format_ms(now_ms);
+            let (live, user) = reg.read(|c| {
+                let live = store::tokens::lookup(c, &hash, &now)?.ok_or_else(unauthenticated)?;
+                let user = store::users::by_seq(c, live.user)?
+                    .filter(|u| u.is_active)
+                    .ok_or_else(unauthenticated)?;
+                Ok((live, user))
+            })?;
+            let last_used_ms = live.last_used.as_deref().and_then(model::parse_time);
+            let expires_ms = live.expires.as_deref().map(model::parse_time);
+            // An expiry that does not parse is not cached (the database decides each time).
+            if let Some(expires_ms) = expires_ms.map_or(Some(None), |e| e.map(Some)) {
+                cache.put(
+                    generation,
+                    hash,
+                    Cached {
+                        token_seq: live.seq,
+                        token_id: live.id.clone(),
+                        expires_ms,
+                        last_used_ms,
+                        user: user.clone(),
+                        at: Instant::now(),
+                    },
+                );
+            }
+            (live.id, last_used_ms, user)
+        }
+    };
+    // last_used is kept to the minute: a write at most once a minute per token (the
+    // write drops the cached entry; the next request reads the token again).
+    if last_used_ms.is_none_or(|t| now_ms - t > 60_000) {
+        let now = model::format_ms(now_ms);
         reg.store
-            .write(|tx| store::tokens::touch(tx, &live.id, &now))?;
+            .write(|tx| store::tokens::touch(tx, &token_id, &now))?;
     }
     Ok(user)
 }

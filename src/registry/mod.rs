@@ -75,10 +75,13 @@ impl Ctx {
 
 impl Registry {
     pub fn new(store: Store, settings: Settings) -> Registry {
+        let auth = auth::AuthState::default();
+        let tokens = auth.tokens.clone();
+        store.on_commit(move |rows| tokens.invalidate(rows));
         Registry {
             store,
             settings,
-            auth: auth::AuthState::default(),
+            auth,
             delivery: Box::new(invitations::LogDelivery),
             idempotency: Default::default(),
         }

@@ -4,8 +4,8 @@
 //!
 //! Layout: reads borrow a connection from a small pool the store owns (opened on demand,
 //! returned after use); every write goes through the one writer connection behind a
-//! mutex, inside `BEGIN IMMEDIATE`. WAL lets reads proceed while the writer commits. No
-//! connection leaves this module except inside `read` and `write`.
+//! mutex, with group commit (see `write`). WAL lets reads proceed while the writer
+//! commits. No connection leaves this module except inside `read` and `write`.
 
 pub mod activity;
 pub mod customers;
@@ -21,26 +21,75 @@ pub mod users;
 use crate::config::SyncMode;
 use crate::error::{Error, Result};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::hooks::Action;
+use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
 
 /// The lowest bundled SQLite version accepted: 3.51.3 fixed a WAL-reset corruption bug
 /// present since 3.7.0.
 const MIN_SQLITE: i32 = 3_051_003;
+
+/// A batch commits once this many writes joined it, even with more waiting (bounds the
+/// latency of its first member).
+const MAX_BATCH: usize = 64;
+/// ... or once it has been open this long.
+const MAX_BATCH_AGE: Duration = Duration::from_millis(20);
+
+/// A row written in a watched table: (table, rowid).
+pub type Changed = (&'static str, i64);
+type Subscriber = Box<dyn Fn(&[Changed]) + Send + Sync>;
 
 pub struct Store {
     path: PathBuf,
     sync: SyncMode,
     /// Set for `:memory:`: the temporary file to remove at stop.
     temporary: bool,
-    writer: Mutex<Connection>,
+    writer: Mutex<Writer>,
+    /// Threads inside `write` that have not yet run their closure (the writer's queue).
+    queued: AtomicUsize,
+    /// How long the last COMMIT took (its fsync under `synchronous=FULL`), microseconds.
+    last_commit_micros: AtomicU64,
+    /// Batches finished (committed or lost) since open.
+    batches: AtomicU64,
+    /// Outcomes of committed batches not yet collected by all their members.
+    outcomes: Mutex<HashMap<u64, Outcome>>,
+    committed: Condvar,
+    /// Rows of watched tables written by the open batch (the update hook records them).
+    changed: Arc<Mutex<Vec<Changed>>>,
+    /// Called after every commit with the watched rows it wrote (see `on_commit`).
+    subscribers: RwLock<Vec<Subscriber>>,
     /// Idle read connections; `read` takes one (or opens one) and puts it back.
     readers: Mutex<Vec<Connection>>,
     /// How many idle read connections the pool keeps (`warm_readers` sets it).
     max_idle: std::sync::atomic::AtomicUsize,
 }
+
+/// The writer connection and the batch (transaction) open on it, if any.
+struct Writer {
+    conn: Connection,
+    open: Option<Batch>,
+    next_batch: u64,
+}
+
+struct Batch {
+    id: u64,
+    members: usize,
+    started: Instant,
+}
+
+/// How a batch ended, kept until each member that waits for it has read it.
+struct Outcome {
+    error: Option<String>,
+    waiting: usize,
+}
+
+/// The tables whose written rows `on_commit` subscribers hear about.
+const WATCHED: [&str; 2] = ["users", "tokens"];
 
 /// How many idle read connections the pool keeps unless told otherwise.
 const MAX_IDLE_READERS: usize = 64;
@@ -64,11 +113,31 @@ impl Store {
         let sync = if temporary { SyncMode::Normal } else { sync };
         let mut writer = open_connection(&path, sync, true)?;
         migrate::migrate(&mut writer)?;
+        let changed: Arc<Mutex<Vec<Changed>>> = Arc::default();
+        let sink = changed.clone();
+        writer.update_hook(Some(move |_: Action, _: &str, table: &str, rowid: i64| {
+            if let Some(t) = WATCHED.iter().find(|w| **w == table) {
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((t, rowid));
+            }
+        }))?;
         Ok(Store {
             path,
             sync,
             temporary,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer {
+                conn: writer,
+                open: None,
+                next_batch: 1,
+            }),
+            queued: AtomicUsize::new(0),
+            last_commit_micros: AtomicU64::new(0),
+            batches: AtomicU64::new(0),
+            outcomes: Mutex::new(HashMap::new()),
+            committed: Condvar::new(),
+            changed,
+            subscribers: RwLock::new(Vec::new()),
             readers: Mutex::new(Vec::new()),
             max_idle: std::sync::atomic::AtomicUsize::new(MAX_IDLE_READERS),
         })
@@ -123,33 +192,251 @@ impl Store {
             .is_ok()
     }
 
-    /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer connection and
-    /// commits if it returns Ok; any error rolls everything back.
-    pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock_writer();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    /// `(queue depth, last commit latency in µs)`: the threads waiting to run a write on
+    /// the writer, and how long the last COMMIT (its fsync) took. Two relaxed atomic
+    /// loads, for metrics.
+    pub fn writer_stats(&self) -> (usize, u64) {
+        (
+            self.queued.load(Ordering::Relaxed),
+            self.last_commit_micros.load(Ordering::Relaxed),
+        )
     }
 
-    /// The writer, recovered after a panic: a poisoned lock still holds a usable
-    /// connection, and any transaction the panicking thread left open is rolled back.
-    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
-        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        if !guard.is_autocommit() {
-            let _ = guard.execute_batch("ROLLBACK");
+    /// How many batches (transactions, so fsyncs) the writer has finished since open.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+
+    /// Calls `f` after every commit, before any of its writers returns, with the rows of
+    /// the watched tables (`users`, `tokens`) it wrote, whether or not each write
+    /// succeeded (a rolled-back write may be listed). Caches of those rows invalidate here.
+    pub fn on_commit(&self, f: impl Fn(&[Changed]) + Send + Sync + 'static) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Box::new(f));
+    }
+
+    /// Runs `f` as one durable write: it commits with `Ok`, and `Err` (or a panic) undoes
+    /// everything it did and nothing else.
+    ///
+    /// Group commit: writes arriving while the writer is busy share one transaction and
+    /// so one fsync. Each caller runs its own closure on its own thread, in turn, under
+    /// the writer's lock, inside a `SAVEPOINT` of the batch's `BEGIN IMMEDIATE`
+    /// transaction; a failing closure rolls back to its savepoint only. The caller that
+    /// finishes while nobody else is queued (or when the batch is full or old) commits
+    /// the batch; every member returns only once that COMMIT has returned, so a returned
+    /// `Ok` is as durable as before (on disk under `synchronous=FULL`). If the commit
+    /// fails, every member gets the error.
+    pub fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.queue(1);
+        let mut w = self.lock_writer();
+        let batch = match &mut w.open {
+            Some(b) => {
+                b.members += 1;
+                b.id
+            }
+            None => {
+                if let Err(e) = w.conn.execute_batch("BEGIN IMMEDIATE") {
+                    self.queue(-1);
+                    return Err(e.into());
+                }
+                let id = w.next_batch;
+                w.next_batch += 1;
+                w.open = Some(Batch {
+                    id,
+                    members: 1,
+                    started: Instant::now(),
+                });
+                id
+            }
+        };
+        let mut panic = None;
+        let out = match w
+            .conn
+            .prepare_cached("SAVEPOINT w")
+            .and_then(|mut s| s.execute([]))
+        {
+            Err(e) => Err(Error::from(e)),
+            Ok(_) => {
+                let conn = &w.conn;
+                let out = match catch_unwind(AssertUnwindSafe(|| f(conn))) {
+                    Ok(out) => out,
+                    Err(p) => {
+                        panic = Some(p);
+                        Err(Error::Internal("write panicked".into()))
+                    }
+                };
+                let end = if out.is_ok() {
+                    "RELEASE w"
+                } else {
+                    "ROLLBACK TO w; RELEASE w"
+                };
+                match (conn.is_autocommit(), conn.execute_batch(end)) {
+                    (false, Ok(())) => out,
+                    (false, Err(e)) => {
+                        let _ = conn.execute_batch("ROLLBACK TO w; RELEASE w");
+                        out.and(Err(e.into()))
+                    }
+                    // SQLite rolled the whole transaction back (I/O error, full disk):
+                    // the batch is lost; see below.
+                    (true, _) => out.and(Err(Error::Internal(
+                        "the write transaction was rolled back".into(),
+                    ))),
+                }
+            }
+        };
+        let remaining = self.queue(-1);
+        let b = w
+            .open
+            .as_ref()
+            .expect("batch open while its member holds the writer");
+        debug_assert_eq!(b.id, batch);
+        let lost = w.conn.is_autocommit();
+        let commit_now = lost
+            || remaining == 0
+            || b.members >= MAX_BATCH
+            || b.started.elapsed() >= MAX_BATCH_AGE;
+        let result = if commit_now {
+            match self.finish_batch(w, lost) {
+                Some(_) => out.and(Err(Error::Unavailable)),
+                None => out,
+            }
+        } else {
+            drop(w);
+            match self.wait_for(batch) {
+                Some(_) => out.and(Err(Error::Unavailable)),
+                None => out,
+            }
+        };
+        if let Some(p) = panic {
+            resume_unwind(p);
         }
-        guard
+        result
+    }
+
+    /// Adjusts the queue depth by `d`; returns the new depth.
+    fn queue(&self, d: isize) -> usize {
+        if d > 0 {
+            self.queued.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.queued.fetch_sub(1, Ordering::SeqCst) - 1
+        }
+    }
+
+    /// Commits (or, when SQLite already rolled it back, abandons) the open batch, tells
+    /// the subscribers, and publishes its outcome to the members waiting for it. Returns
+    /// the error, if any.
+    fn finish_batch(&self, mut w: MutexGuard<'_, Writer>, lost: bool) -> Option<String> {
+        let batch = w.open.take().expect("an open batch");
+        let error = if lost {
+            Some("the write transaction was rolled back".to_string())
+        } else {
+            let t = Instant::now();
+            let r = w.conn.execute_batch("COMMIT");
+            let micros = t.elapsed().as_micros() as u64;
+            self.last_commit_micros.store(micros, Ordering::Relaxed);
+            match r {
+                Ok(()) => None,
+                Err(e) => {
+                    if !w.conn.is_autocommit() {
+                        let _ = w.conn.execute_batch("ROLLBACK");
+                    }
+                    Some(format!("commit failed: {e}"))
+                }
+            }
+        };
+        if let Some(e) = &error {
+            log::error!("write batch of {} lost: {e}", batch.members);
+        }
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        let changed = std::mem::take(&mut *self.changed.lock().unwrap_or_else(|p| p.into_inner()));
+        drop(w);
+        if !changed.is_empty() {
+            for s in self
+                .subscribers
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+            {
+                s(&changed);
+            }
+        }
+        if batch.members > 1 {
+            self.outcomes
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    batch.id,
+                    Outcome {
+                        error: error.clone(),
+                        waiting: batch.members - 1,
+                    },
+                );
+            self.committed.notify_all();
+        }
+        error
+    }
+
+    /// Blocks until batch `id` has been committed; its error, if any.
+    fn wait_for(&self, id: u64) -> Option<String> {
+        let mut outcomes = self.outcomes.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(o) = outcomes.get_mut(&id) {
+                o.waiting -= 1;
+                let error = o.error.clone();
+                if o.waiting == 0 {
+                    outcomes.remove(&id);
+                }
+                return error;
+            }
+            outcomes = self
+                .committed
+                .wait(outcomes)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// The writer, recovered after a panic outside a closure (closures' panics are
+    /// caught): a poisoned lock still holds a usable connection; a batch it left open is
+    /// abandoned (rolled back) and its waiting members told so.
+    fn lock_writer(&self) -> MutexGuard<'_, Writer> {
+        match self.writer.lock() {
+            Ok(g) => g,
+            Err(p) => {
+                let mut g = p.into_inner();
+                self.writer.clear_poison();
+                if g.open.is_some() {
+                    if !g.conn.is_autocommit() {
+                        let _ = g.conn.execute_batch("ROLLBACK");
+                    }
+                    let b = g.open.take().expect("open");
+                    self.outcomes
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(
+                            b.id,
+                            Outcome {
+                                error: Some("the write transaction was abandoned".into()),
+                                waiting: b.members,
+                            },
+                        );
+                    self.committed.notify_all();
+                } else if !g.conn.is_autocommit() {
+                    let _ = g.conn.execute_batch("ROLLBACK");
+                }
+                g
+            }
+        }
     }
 
     /// Checkpoints the WAL and, for a throw-away database, removes its files.
     pub fn close(&self) {
-        let conn = self.lock_writer();
-        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
+        let w = self.lock_writer();
+        if let Err(e) = w.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);") {
             log::warn!("checkpoint at stop failed: {e}");
         }
-        drop(conn);
+        drop(w);
         self.readers
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -235,4 +522,154 @@ pub fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 
 pub fn json_col(s: String) -> serde_json::Value {
     serde_json::from_str(&s).unwrap_or(serde_json::Value::Object(Default::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = dir.path().join("t.db");
+        let s = Store::open(db.to_str().unwrap(), SyncMode::Full).unwrap();
+        s.write(|tx| {
+            tx.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)")?;
+            Ok(())
+        })
+        .unwrap();
+        (dir, s)
+    }
+
+    fn count(s: &Store) -> i64 {
+        s.read(|c| Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?))
+            .unwrap()
+    }
+
+    /// Many threads write at once; every third write inserts a duplicate (a uniqueness
+    /// conflict) after a row of its own, every seventh returns a rule refusal after
+    /// writing, one panics. Each failing write undoes exactly itself; the others commit,
+    /// get `Ok` with their own value, and share commits (fewer batches than writes).
+    #[test]
+    fn group_commit_isolates_failures_within_a_batch() {
+        let (_dir, s) = store();
+        s.write(|tx| Ok(tx.execute("INSERT INTO t (k, v) VALUES (0, 'taken')", [])?))
+            .unwrap();
+        let before = s.batches();
+        let threads = 16;
+        let per = 40;
+        let ok = AtomicUsize::new(0);
+        let panicked = AtomicBool::new(false);
+        std::thread::scope(|sc| {
+            for t in 0..threads {
+                let (s, ok, panicked) = (&s, &ok, &panicked);
+                sc.spawn(move || {
+                    for i in 0..per {
+                        let k = (t * per + i + 1) as i64;
+                        let borrowed = format!("v{k}");
+                        let r = catch_unwind(AssertUnwindSafe(|| {
+                            s.write(|tx| {
+                                tx.execute("INSERT INTO t (k, v) VALUES (?, ?)", (k, &borrowed))?;
+                                if k % 3 == 0 {
+                                    tx.execute("INSERT INTO t (k, v) VALUES (?, 'taken')", [-k])
+                                        .map_err(|e| unique_violation(e, &[("t.v", "v")]))?;
+                                }
+                                if k % 7 == 0 {
+                                    return Err(Error::Forbidden("refused".into()));
+                                }
+                                if k == 100 {
+                                    panic!("closure panics");
+                                }
+                                Ok(k)
+                            })
+                        }));
+                        match r {
+                            Err(_) => {
+                                assert_eq!(k, 100);
+                                panicked.store(true, Ordering::SeqCst);
+                            }
+                            Ok(Ok(v)) => {
+                                assert_eq!(v, k);
+                                assert!(k % 3 != 0 && k % 7 != 0 && k != 100);
+                                ok.fetch_add(1, Ordering::SeqCst);
+                            }
+                            Ok(Err(Error::Conflict { .. })) => assert_eq!(k % 3, 0),
+                            Ok(Err(Error::Forbidden(_))) => assert_eq!(k % 7, 0),
+                            Ok(Err(e)) => panic!("write {k}: unexpected {e:?}"),
+                        }
+                    }
+                });
+            }
+        });
+        assert!(panicked.load(Ordering::SeqCst));
+        let n = (threads * per) as i64;
+        let expected = (1..=n)
+            .filter(|k| k % 3 != 0 && k % 7 != 0 && *k != 100)
+            .count();
+        assert_eq!(ok.load(Ordering::SeqCst), expected);
+        // Exactly the successful rows (and the first) are there, and only they.
+        assert_eq!(count(&s), expected as i64 + 1);
+        let bad: i64 = s
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM t WHERE k < 0 OR k % 3 = 0 AND k > 0 OR k % 7 = 0 AND k > 0 OR k = 100",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap();
+        assert_eq!(bad, 0);
+        let batches = s.batches() - before;
+        assert!(
+            batches < n as u64,
+            "{n} concurrent writes took {batches} commits: no grouping"
+        );
+        assert_eq!(s.writer_stats().0, 0);
+        // The writer is usable afterwards.
+        s.write(|tx| Ok(tx.execute("INSERT INTO t (k, v) VALUES (-1, 'after')", [])?))
+            .unwrap();
+    }
+
+    /// Subscribers hear the watched rows a commit wrote before the writer returns.
+    #[test]
+    fn on_commit_reports_watched_rows_before_returning() {
+        let (_dir, s) = store();
+        let seen: Arc<Mutex<Vec<Changed>>> = Arc::default();
+        let sink = seen.clone();
+        s.on_commit(move |rows| sink.lock().unwrap().extend_from_slice(rows));
+        let now = crate::model::now();
+        let user = s
+            .write(|tx| {
+                users::insert(
+                    tx,
+                    &crate::model::User {
+                        seq: 0,
+                        id: crate::model::new_id(),
+                        username: "watched".into(),
+                        email: None,
+                        first_name: String::new(),
+                        last_name: String::new(),
+                        company: String::new(),
+                        job_title: String::new(),
+                        avatar_url: None,
+                        preferred_language: String::new(),
+                        metadata: serde_json::json!({}),
+                        is_active: true,
+                        is_staff: false,
+                        is_service_account: false,
+                        has_password: false,
+                        version: 1,
+                        created: now.clone(),
+                        modified: now.clone(),
+                    },
+                    None,
+                )
+            })
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), vec![("users", user.seq)]);
+        s.write(|tx| Ok(tx.execute("INSERT INTO t (k, v) VALUES (1, 'x')", [])?))
+            .unwrap();
+        // Unwatched tables are not reported.
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
 }

@@ -51,17 +51,21 @@ pub fn by_id(c: &Connection, user: i64, id: &str) -> Result<Option<Token>> {
 
 /// A live token found by its digest.
 pub struct LiveToken {
+    /// The row's rowid (what the writer's change reports name).
+    pub seq: i64,
     pub user: i64,
     pub id: String,
     pub kind: String,
     pub last_used: Option<String>,
+    pub expires: Option<String>,
 }
 
 /// The live token with this digest. Expired and revoked tokens are not found.
 pub fn lookup(c: &Connection, hash: &[u8], now: &str) -> Result<Option<LiveToken>> {
     optional(
         c.prepare_cached(
-            "SELECT user, id, kind, last_used FROM tokens WHERE hash = ? AND revoked = 0 \
+            "SELECT user, id, kind, last_used, seq, expires FROM tokens WHERE hash = ? \
+             AND revoked = 0 \
              AND (expires IS NULL OR expires > ?)",
         )?
         .query_row(params![hash, now], |r| {
@@ -70,6 +74,8 @@ pub fn lookup(c: &Connection, hash: &[u8], now: &str) -> Result<Option<LiveToken
                 id: r.get(1)?,
                 kind: r.get(2)?,
                 last_used: r.get(3)?,
+                seq: r.get(4)?,
+                expires: r.get(5)?,
             })
         }),
     )

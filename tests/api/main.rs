@@ -7,6 +7,7 @@ mod support;
 mod accounts;
 mod activity;
 mod auth;
+mod auth_cache;
 mod authz;
 mod awx;
 mod cli;
