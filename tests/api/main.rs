@@ -17,6 +17,7 @@ mod description;
 mod edges;
 mod ezeep;
 mod fidelity;
+mod fixtures;
 mod hardening;
 mod hostile;
 mod idempotency;
