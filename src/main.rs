@@ -161,7 +161,8 @@ fn backup(db: &str, out: &std::path::Path) -> ExitCode {
     match orgreg::backup::backup(std::path::Path::new(db), out) {
         Ok(r) => {
             eprintln!(
-                "orgreg: backed up {db} to {} ({} bytes, schema version {}, {} organizations,                  {} users; integrity and foreign keys checked) in {:.2} s",
+                "orgreg: backed up {db} to {} ({} bytes, schema version {}, {} organizations, \
+                 {} users; integrity and foreign keys checked) in {:.2} s",
                 out.display(),
                 r.bytes,
                 r.schema_version,
