@@ -26,6 +26,37 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write the whole registry as one JSON fixture document (stable order: two exports
+    /// of the same data are byte-identical).
+    Export {
+        /// The database file.
+        #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
+        db: String,
+        /// Write here instead of standard output (replaced atomically).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Include users' password hashes (argon2id PHC strings).
+        #[arg(long)]
+        with_secrets: bool,
+    },
+    /// Load a fixture document into a new or empty database: one transaction, all or
+    /// nothing; every bad record is named by its JSON Pointer.
+    Import {
+        /// The fixture file (`-` for standard input).
+        file: std::path::PathBuf,
+        /// The database file (created if missing).
+        #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
+        db: String,
+    },
+    /// Copy the database consistently while a server may be writing to it (one
+    /// self-contained file, integrity- and foreign-key-checked).
+    Backup {
+        /// The database file to copy.
+        #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
+        db: String,
+        /// Where to write the copy (must not exist).
+        out: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -106,6 +137,11 @@ pub struct ServeArgs {
     /// beyond it is answered 503 with Retry-After and closed.
     #[arg(long, env = "ORGREG_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Load this fixture file (see `orgreg export`) before anything else, before the
+    /// bootstrap admin; the database must be new or empty (else orgreg refuses to start).
+    /// With `--db :memory:`, a throw-away stub with known data [default: none].
+    #[arg(long, env = "ORGREG_FIXTURES")]
+    pub fixtures: Option<std::path::PathBuf>,
 }
 
 /// Everything the server needs to start.
@@ -133,6 +169,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Serve `/v1/_test/panic` (tests only; never reachable from the command line).
     pub test_routes: bool,
+    /// A fixture file loaded into the (new or empty) database before the bootstrap.
+    pub fixtures: Option<std::path::PathBuf>,
 }
 
 pub const ALL_PROFILES: [&str; 5] = ["awx", "waldur", "zenml", "accounts", "ezeep"];
@@ -208,6 +246,7 @@ impl Config {
                 .ok()
                 .filter(|s| !s.is_empty()),
             test_routes: false,
+            fixtures: a.fixtures.clone(),
         })
     }
 
@@ -229,6 +268,7 @@ impl Config {
             admin_token: None,
             admin_password: None,
             test_routes: true,
+            fixtures: None,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! `store` (SQL). `model`, `error` and `http` are shared vocabulary.
 
 pub mod api;
+pub mod backup;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 
 pub use server::Running;
 
-/// Opens the database (migrating it), bootstraps the first admin on an empty one, binds
+/// Opens the database (migrating it), loads `--fixtures` into it, bootstraps the first admin on an empty one, binds
 /// the listener and starts the workers. Tests call this directly with port 0.
 pub fn start(config: Config) -> Result<Running, String> {
     server::raise_fd_limit();
@@ -33,6 +34,12 @@ pub fn start(config: Config) -> Result<Running, String> {
     let mut reg = registry::Registry::new(store, settings);
     if let Some(path) = &config.invite_outbox {
         reg.delivery = Box::new(registry::invitations::OutboxDelivery(path.clone()));
+    }
+    if let Some(path) = &config.fixtures {
+        if let Err(e) = load_fixtures(&reg, path) {
+            reg.store.close();
+            return Err(e);
+        }
     }
     let admin_token = registry::auth::bootstrap(
         &reg,
@@ -50,4 +57,14 @@ pub fn start(config: Config) -> Result<Running, String> {
     let threads = config.threads;
     let app = Arc::new(api::App::new(reg, config));
     server::start(app, listener, threads, admin_token).map_err(|e| e.to_string())
+}
+
+/// `serve --fixtures FILE`: the file into the new or empty database, or an error.
+fn load_fixtures(reg: &registry::Registry, path: &std::path::Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--fixtures {}: {e}", path.display()))?;
+    let summary = registry::fixtures::import(reg, &text)
+        .map_err(|e| format!("--fixtures {}: {e}", path.display()))?;
+    log::info!("loaded fixtures from {}: {summary}", path.display());
+    Ok(())
 }

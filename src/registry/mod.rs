@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod auth;
 pub mod customers;
+pub mod fixtures;
 pub mod idempotency;
 pub mod invitations;
 mod lookup;

@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod customers;
+pub mod fixtures;
 pub mod idempotency;
 pub mod invitations;
 pub mod list;

@@ -159,7 +159,7 @@ impl OrgRow {
             by: o.modified_by.as_ref().map(|u| u.seq),
         }
     }
-    fn search_text(&self) -> String {
+    pub fn search_text(&self) -> String {
         fold(&format!(
             "{}\n{}\n{}\n{}",
             self.name,

@@ -18,6 +18,7 @@ mod description;
 mod edges;
 mod ezeep;
 mod fidelity;
+mod fixtures;
 mod hardening;
 mod hostile;
 mod idempotency;
