@@ -15,6 +15,7 @@ pub mod list;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 
@@ -107,10 +108,14 @@ impl Store {
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer connection and
     /// commits if it returns Ok; any error rolls everything back.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let queued = stats::Waiting::enter();
         let mut conn = self.lock_writer();
+        drop(queued);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
+        let commit = std::time::Instant::now();
         tx.commit()?;
+        stats::committed(commit.elapsed());
         Ok(out)
     }
 
