@@ -106,6 +106,9 @@ pub struct ServeArgs {
     /// beyond it is answered 503 with Retry-After and closed.
     #[arg(long, env = "ORGREG_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Serve `GET /metrics` without credentials (by default it needs a staff token).
+    #[arg(long, env = "ORGREG_METRICS_PUBLIC")]
+    pub metrics_public: bool,
 }
 
 /// Everything the server needs to start.
@@ -131,6 +134,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `ORGREG_ADMIN_PASSWORD`: the bootstrap admin's password.
     pub admin_password: Option<String>,
+    /// `GET /metrics` needs no credentials (otherwise a staff token).
+    pub metrics_public: bool,
     /// Serve `/v1/_test/panic` (tests only; never reachable from the command line).
     pub test_routes: bool,
 }
@@ -207,6 +212,7 @@ impl Config {
             admin_password: std::env::var("ORGREG_ADMIN_PASSWORD")
                 .ok()
                 .filter(|s| !s.is_empty()),
+            metrics_public: a.metrics_public,
             test_routes: false,
         })
     }
@@ -228,6 +234,7 @@ impl Config {
             public_url: None,
             admin_token: None,
             admin_password: None,
+            metrics_public: false,
             test_routes: true,
         }
     }

@@ -259,9 +259,12 @@ mod tests {
                 }
                 let service = op_tags == ["service"];
                 let profile = op_tags.iter().any(|t| PROFILES.contains(t));
+                // `/metrics` is native but outside `/v1` and (by default) authenticated.
+                let metrics = op_tags == ["metrics"];
+                assert_eq!(metrics, id == "getMetrics", "{id}: metrics tag");
                 assert_eq!(
                     profile,
-                    !service && !path.starts_with("/v1/"),
+                    !service && !metrics && !path.starts_with("/v1/"),
                     "{id}: profile tag"
                 );
                 let responses = o["responses"].as_object().unwrap();

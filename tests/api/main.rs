@@ -22,6 +22,7 @@ mod hostile;
 mod idempotency;
 mod invitations;
 mod members;
+mod metrics;
 mod orgs;
 mod profiles;
 mod races;
