@@ -4,6 +4,7 @@
 //! what the surfaces share: the application state, the mounted surfaces, strict body
 //! parsing that names every bad field, paging, list-query parsing and entity tags.
 
+pub mod console;
 pub mod doc;
 pub mod metrics;
 pub mod openapi;

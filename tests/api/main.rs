@@ -11,6 +11,7 @@ mod authz;
 mod awx;
 mod cli;
 mod connections;
+mod console;
 mod crash;
 mod customers;
 mod description;
