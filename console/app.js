@@ -453,6 +453,15 @@ async function activityTab(org, body) {
   const names = new Map(members.results.map((m) => [m.user, m.username]));
   const self = me();
   if (self) names.set(self.id, self.username);
+  // Users no longer members (or never): their names as far as the API shows them.
+  const unknown = new Set();
+  for (const a of data.results) {
+    for (const id of [a.actor, a.changes && a.changes.user].flat()) {
+      if (typeof id === 'string' && /^[0-9a-f-]{32,36}$/.test(id) && !names.has(id)) unknown.add(id);
+    }
+  }
+  await Promise.all([...unknown].slice(0, 25).map((id) => api('GET', '/v1/users/' + enc(id))
+    .then((u) => names.set(id, u.username)).catch(() => null)));
   const who = (id) => (id ? names.get(id) || id.slice(0, 8) + '…' : 'system');
   const rows = data.results.map((a) => h('tr', {},
     h('td', { class: 'nowrap' }, when(a.at)),
