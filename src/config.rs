@@ -142,6 +142,9 @@ pub struct ServeArgs {
     /// With `--db :memory:`, a throw-away stub with known data [default: none].
     #[arg(long, env = "ORGREG_FIXTURES")]
     pub fixtures: Option<std::path::PathBuf>,
+    /// Serve `GET /metrics` without credentials (by default it needs a staff token).
+    #[arg(long, env = "ORGREG_METRICS_PUBLIC")]
+    pub metrics_public: bool,
 }
 
 /// Everything the server needs to start.
@@ -167,6 +170,8 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `ORGREG_ADMIN_PASSWORD`: the bootstrap admin's password.
     pub admin_password: Option<String>,
+    /// `GET /metrics` needs no credentials (otherwise a staff token).
+    pub metrics_public: bool,
     /// Serve `/v1/_test/panic` (tests only; never reachable from the command line).
     pub test_routes: bool,
     /// A fixture file loaded into the (new or empty) database before the bootstrap.
@@ -245,6 +250,7 @@ impl Config {
             admin_password: std::env::var("ORGREG_ADMIN_PASSWORD")
                 .ok()
                 .filter(|s| !s.is_empty()),
+            metrics_public: a.metrics_public,
             test_routes: false,
             fixtures: a.fixtures.clone(),
         })
@@ -267,6 +273,7 @@ impl Config {
             public_url: None,
             admin_token: None,
             admin_password: None,
+            metrics_public: false,
             test_routes: true,
             fixtures: None,
         }

@@ -13,14 +13,18 @@ use crate::registry::idempotency::{self, Begin};
 use crate::registry::{auth, Ctx};
 use std::time::Instant;
 
+/// A route whose template fits the path: its index in the table, the route, its parameters.
+type Matched<'a> = (usize, &'a Route, Vec<(String, String)>);
+
 pub fn dispatch(app: &App, req: &Req) -> Resp {
     let started = Instant::now();
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    for profile in &app.surfaces {
-        let matched: Vec<(&Route, Vec<(String, String)>)> = profile
+    for (surface, profile) in app.surfaces.iter().enumerate() {
+        let matched: Vec<Matched> = profile
             .routes
             .iter()
-            .filter_map(|r| r.matches(&segs).map(|p| (r, p)))
+            .enumerate()
+            .filter_map(|(i, r)| r.matches(&segs).map(|p| (i, r, p)))
             .collect();
         if matched.is_empty() {
             if (profile.owns)(&segs) {
@@ -30,21 +34,25 @@ pub fn dispatch(app: &App, req: &Req) -> Resp {
             }
             continue;
         }
-        let methods: Vec<&str> = matched.iter().map(|(r, _)| r.method).collect();
+        let methods: Vec<&str> = matched.iter().map(|(_, r, _)| r.method).collect();
         let allow = allow_header(&methods);
         let method = if req.method == "HEAD" {
             "GET"
         } else {
             req.method.as_str()
         };
-        let result = match matched.iter().find(|(r, _)| r.method == method) {
-            Some((route, params)) => run(app, profile, route, params.clone(), req),
+        let served = matched.iter().find(|(_, r, _)| r.method == method);
+        // The metrics label: the route served, or the path's first (OPTIONS, 405).
+        let (index, _, _) = served.unwrap_or(&matched[0]);
+        crate::api::metrics::note_route(surface, *index);
+        let result = match served {
+            Some((_, route, params)) => run(app, profile, route, params.clone(), req),
             None if method == "OPTIONS" => {
                 let call = Call {
                     app,
                     req,
                     ctx: anonymous(profile, req),
-                    params: matched[0].1.clone(),
+                    params: matched[0].2.clone(),
                 };
                 (profile.options)(&call, &allow)
             }

@@ -4,7 +4,9 @@
 //! what the surfaces share: the application state, the mounted surfaces, strict body
 //! parsing that names every bad field, paging, list-query parsing and entity tags.
 
+pub mod console;
 pub mod doc;
+pub mod metrics;
 pub mod openapi;
 pub mod profiles;
 pub mod service;
@@ -24,6 +26,8 @@ pub struct App {
     pub config: Config,
     /// The native API first, then each mounted profile, in routing order.
     pub surfaces: Vec<table::Profile>,
+    /// Request counters and latencies for `/metrics`.
+    pub metrics: metrics::Metrics,
 }
 
 impl App {
@@ -34,6 +38,7 @@ impl App {
             registry,
             config,
             surfaces,
+            metrics: metrics::Metrics::default(),
         }
     }
 }

@@ -257,11 +257,16 @@ mod tests {
                 for t in &op_tags {
                     assert!(tags.contains(t), "{id}: undeclared tag {t}");
                 }
-                let service = op_tags == ["service"];
+                // The console's files are served like the service routes: no credentials
+                // read, nothing stored touched.
+                let service = op_tags == ["service"] || op_tags == ["console"];
                 let profile = op_tags.iter().any(|t| PROFILES.contains(t));
+                // `/metrics` is native but outside `/v1` and (by default) authenticated.
+                let metrics = op_tags == ["metrics"];
+                assert_eq!(metrics, id == "getMetrics", "{id}: metrics tag");
                 assert_eq!(
                     profile,
-                    !service && !path.starts_with("/v1/"),
+                    !service && !metrics && !path.starts_with("/v1/"),
                     "{id}: profile tag"
                 );
                 let responses = o["responses"].as_object().unwrap();

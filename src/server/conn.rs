@@ -188,13 +188,14 @@ impl Conn {
                     url: "-",
                     started,
                 };
-                self.send(&resp, false, Keep::Close, &done);
+                self.send(sh, &resp, false, Keep::Close, &done);
                 self.linger(sh);
                 return Keep::Close;
             }
         };
         let request_id = http::request_id(head.header("x-request-id"));
         let method = head.method.to_ascii_uppercase();
+        let _in_flight = sh.app.metrics.in_flight();
         let max_body = sh.app.config.max_body;
         let upgrade = head.connection_has("upgrade");
         let mut keep = if sh.keep_alive.is_none() || sh.stopping() || head.connection_has("close") {
@@ -317,7 +318,7 @@ impl Conn {
             url: &head.target,
             started,
         };
-        let written = self.send(&resp, method == "HEAD", keep, &done);
+        let written = self.send(sh, &resp, method == "HEAD", keep, &done);
         if abort && written {
             self.linger(sh);
         }
@@ -328,10 +329,14 @@ impl Conn {
         }
     }
 
-    /// Writes the answer and logs the request's line; false if the write failed.
-    fn send(&mut self, resp: &Resp, head_only: bool, keep: Keep, d: &Done) -> bool {
+    /// Writes the answer, counts it for `/metrics` and logs the request's line; false if
+    /// the write failed.
+    fn send(&mut self, sh: &Shared, resp: &Resp, head_only: bool, keep: Keep, d: &Done) -> bool {
         let bytes = response_bytes(resp, d.request_id, head_only, keep);
         let ok = self.write_all(&bytes);
+        sh.app
+            .metrics
+            .observe(d.method, resp.status, d.started.elapsed());
         log::info!(
             "{} {} {} {:.1}ms request_id={}",
             d.method,

@@ -16,6 +16,7 @@ pub mod list;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 

@@ -4,7 +4,7 @@
 
 use super::{activity, auth, customers, doc, invitations, members, orgs, users};
 use crate::api::table::{no_doc_finish, no_schemas, owns_nothing, Caller, Profile, Route};
-use crate::api::{service, table::Call};
+use crate::api::{console, metrics, service, table::Call};
 use crate::config::Config;
 use crate::error::Result;
 use crate::http::{problem, Req, Resp};
@@ -38,6 +38,14 @@ const TAGS: &[(&str, &str)] = &[
         "Invitations to join an organization by email, and accepting them.",
     ),
     ("activity", "The audit trail."),
+    (
+        "metrics",
+        "Prometheus metrics (staff, unless the server runs with `--metrics-public`).",
+    ),
+    (
+        "console",
+        "The web console: static files served from the binary; no credentials needed to load them.",
+    ),
 ];
 
 fn routes(config: &Config) -> Vec<Route> {
@@ -376,6 +384,59 @@ fn routes(config: &Config) -> Vec<Route> {
             doc::list_activity,
         ),
     ];
+    table.push(if config.metrics_public {
+        r(
+            "GET",
+            "/metrics",
+            "getMetrics",
+            Bare,
+            metrics::get,
+            metrics::doc_public,
+        )
+    } else {
+        r(
+            "GET",
+            "/metrics",
+            "getMetrics",
+            Staff,
+            metrics::get,
+            metrics::doc_staff,
+        )
+    });
+    table.extend([
+        r(
+            "GET",
+            "/console/",
+            "getConsole",
+            Bare,
+            console::index,
+            console::doc_index,
+        ),
+        r(
+            "GET",
+            "/console/app.js",
+            "getConsoleScript",
+            Bare,
+            console::script,
+            console::doc_script,
+        ),
+        r(
+            "GET",
+            "/console/app.css",
+            "getConsoleStyles",
+            Bare,
+            console::style,
+            console::doc_style,
+        ),
+        r(
+            "GET",
+            "/console/icon.svg",
+            "getConsoleIcon",
+            Bare,
+            console::icon,
+            console::doc_icon,
+        ),
+    ]);
     if config.test_routes {
         // Only in tests: proves the panic guard. Never described (it is never mounted in
         // a real server).
