@@ -246,6 +246,33 @@ pub struct User {
     pub modified: String,
 }
 
+impl User {
+    /// A new, active, non-staff user with only a username and the given time as its
+    /// creation time (ids and seq are the store's to give).
+    pub fn blank(username: String, at: &str) -> User {
+        User {
+            seq: 0,
+            id: new_id(),
+            username,
+            email: None,
+            first_name: String::new(),
+            last_name: String::new(),
+            company: String::new(),
+            job_title: String::new(),
+            avatar_url: None,
+            preferred_language: String::new(),
+            metadata: serde_json::json!({}),
+            is_active: true,
+            is_staff: false,
+            is_service_account: false,
+            has_password: false,
+            version: 1,
+            created: at.to_string(),
+            modified: at.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Customer {
     pub seq: i64,

@@ -565,24 +565,8 @@ pub fn bootstrap(
         let user = store::users::insert(
             tx,
             &User {
-                seq: 0,
-                id: model::new_id(),
-                username,
-                email: None,
-                first_name: String::new(),
-                last_name: String::new(),
-                company: String::new(),
-                job_title: String::new(),
-                avatar_url: None,
-                preferred_language: String::new(),
-                metadata: serde_json::json!({}),
-                is_active: true,
                 is_staff: true,
-                is_service_account: false,
-                has_password: false,
-                version: 1,
-                created: now.clone(),
-                modified: now.clone(),
+                ..User::blank(username, &now)
             },
             hash.as_deref(),
         )?;

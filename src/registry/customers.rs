@@ -2,7 +2,7 @@
 
 use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
 use crate::error::{Error, Errors, Result};
-use crate::model::{self, Customer, Page, Revision};
+use crate::model::{self, Customer, Page, Revision, User};
 use crate::query::ListQuery;
 use crate::store;
 use rusqlite::Connection;
@@ -36,6 +36,16 @@ pub fn get(reg: &Registry, ctx: &Ctx, id: &str) -> Result<Customer> {
         policy::require_customer_read(c, me, cu.seq)?;
         Ok(cu)
     })
+}
+
+/// A customer staff may change: 404 for one the caller cannot see, 403 for non-staff,
+/// 412 when `if_match` names another revision.
+fn writable(tx: &Connection, me: &User, id: &str, if_match: Option<&[String]>) -> Result<Customer> {
+    let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
+    policy::require_customer_read(tx, me, old.seq)?;
+    policy::require_staff(me)?;
+    check_if_match(if_match, &old.revision())?;
+    Ok(old)
 }
 
 /// Resolves owner uuids to user seqs, naming every unknown one.
@@ -95,10 +105,7 @@ pub fn update(
 ) -> Result<Customer> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
-        policy::require_customer_read(tx, &me, old.seq)?;
-        policy::require_staff(&me)?;
-        check_if_match(if_match, &old.revision())?;
+        let old = writable(tx, &me, id, if_match)?;
         let name = input.name.clone().unwrap_or_else(|| old.name.clone());
         let abbreviation = input
             .abbreviation
@@ -142,10 +149,7 @@ pub fn update(
 pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) -> Result<()> {
     let me = ctx.user()?.clone();
     reg.store.write(|tx| {
-        let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
-        policy::require_customer_read(tx, &me, old.seq)?;
-        policy::require_staff(&me)?;
-        check_if_match(if_match, &old.revision())?;
+        let old = writable(tx, &me, id, if_match)?;
         let n = store::customers::org_count(tx, old.seq)?;
         if n > 0 {
             return Err(Error::state(format!(

@@ -426,15 +426,28 @@ pub fn update(
     reg.store.write(|tx| {
         let (org, access, old) = resolve(tx, ctx, key, false, OrgAction::ListMembers)?;
         check_if_match(if_match, &old.revision())?;
-        let new_role = patch.role.unwrap_or(old.role);
-        let new_active = patch.is_active.unwrap_or(old.is_active);
-        access.require_member_change(
-            old.user_seq == me.seq,
-            (old.role, old.is_active),
-            (new_role, new_active),
-        )?;
-        change(tx, ctx, &org, old, new_role, new_active)
+        patch_one(tx, ctx, &org, &access, &me, old, &patch)
     })
+}
+
+/// Applies `patch` to membership `old` if the caller may change it so.
+fn patch_one(
+    tx: &Connection,
+    ctx: &Ctx,
+    org: &Org,
+    access: &OrgAccess,
+    me: &User,
+    old: Membership,
+    patch: &MemberPatch,
+) -> Result<Membership> {
+    let new_role = patch.role.unwrap_or(old.role);
+    let new_active = patch.is_active.unwrap_or(old.is_active);
+    access.require_member_change(
+        old.user_seq == me.seq,
+        (old.role, old.is_active),
+        (new_role, new_active),
+    )?;
+    change(tx, ctx, org, old, new_role, new_active)
 }
 
 /// Sets a membership's role and activity (already authorised), keeping the last owner;
@@ -616,14 +629,7 @@ pub fn update_many(
         for old in members_of(tx, &org, users, "user_ids")? {
             // Re-read: an earlier change in this batch may have moved the owner.
             let old = store::members::get(tx, org.seq, old.user_seq)?.ok_or(Error::NotFound)?;
-            let new_role = patch.role.unwrap_or(old.role);
-            let new_active = patch.is_active.unwrap_or(old.is_active);
-            access.require_member_change(
-                old.user_seq == me.seq,
-                (old.role, old.is_active),
-                (new_role, new_active),
-            )?;
-            out.push(change(tx, ctx, &org, old, new_role, new_active)?);
+            out.push(patch_one(tx, ctx, &org, &access, &me, old, &patch)?);
         }
         let org = store::orgs::by_seq(tx, org.seq)?.ok_or(Error::NotFound)?;
         Ok((out, org))

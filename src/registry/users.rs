@@ -144,26 +144,7 @@ pub fn create(reg: &Registry, ctx: &Ctx, input: UserInput) -> Result<User> {
         None => None,
     };
     let now = model::now();
-    let mut user = User {
-        seq: 0,
-        id: model::new_id(),
-        username,
-        email: None,
-        first_name: String::new(),
-        last_name: String::new(),
-        company: String::new(),
-        job_title: String::new(),
-        avatar_url: None,
-        preferred_language: String::new(),
-        metadata: json!({}),
-        is_active: true,
-        is_staff: false,
-        is_service_account: false,
-        has_password: false,
-        version: 1,
-        created: now.clone(),
-        modified: now,
-    };
+    let mut user = User::blank(username, &now);
     apply(&mut user, &input);
     reg.store.write(|tx| {
         let user = store::users::insert(tx, &user, hash.as_deref())?;

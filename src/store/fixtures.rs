@@ -8,7 +8,7 @@
 //! is kept exactly as they keep it), then puts back what an insert cannot set (`seq`,
 //! `version`, timestamps, `created_by`/`modified_by`).
 
-use super::{json_col, orgs, tokens, users};
+use super::{orgs, tokens, users};
 use crate::error::Result;
 use crate::model::{fold, User};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -241,36 +241,32 @@ pub fn sequences(c: &Connection) -> Result<Sequences> {
 }
 
 pub fn export_users(c: &Connection, with_secrets: bool) -> Result<Vec<UserRec>> {
-    let mut stmt = c.prepare(
-        "SELECT id, seq, username, email, first_name, last_name, company, job_title, avatar_url, \
-         preferred_language, metadata, is_active, is_staff, is_service_account, version, created, \
-         modified, password_hash FROM users ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(UserRec {
-            id: r.get(0)?,
-            seq: r.get(1)?,
-            username: r.get(2)?,
-            email: r.get(3)?,
-            first_name: r.get(4)?,
-            last_name: r.get(5)?,
-            company: r.get(6)?,
-            job_title: r.get(7)?,
-            avatar_url: r.get(8)?,
-            preferred_language: r.get(9)?,
-            metadata: json_col(r.get(10)?),
-            is_active: r.get(11)?,
-            is_staff: r.get(12)?,
-            is_service_account: r.get(13)?,
-            version: r.get(14)?,
-            created: r.get(15)?,
-            modified: r.get(16)?,
-            password_hash: if with_secrets { r.get(17)? } else { None },
+    let users = super::users::all(c, with_secrets)?;
+    Ok(users
+        .into_iter()
+        .map(|(u, hash)| UserRec {
+            id: Some(u.id),
+            seq: Some(u.seq),
+            username: u.username,
+            email: u.email,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            company: u.company,
+            job_title: u.job_title,
+            avatar_url: u.avatar_url,
+            preferred_language: u.preferred_language,
+            metadata: u.metadata,
+            is_active: u.is_active,
+            is_staff: u.is_staff,
+            is_service_account: u.is_service_account,
+            version: Some(u.version),
+            created: Some(u.created),
+            modified: Some(u.modified),
+            password_hash: hash,
             password: None,
             token: None,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .collect())
 }
 
 pub fn export_customers(c: &Connection) -> Result<Vec<CustomerRec>> {
@@ -296,36 +292,29 @@ pub fn export_customers(c: &Connection) -> Result<Vec<CustomerRec>> {
 }
 
 pub fn export_orgs(c: &Connection) -> Result<Vec<OrgRec>> {
-    let mut stmt = c.prepare(
-        "SELECT o.id, o.seq, o.name, o.description, o.native_name, o.abbreviation, o.logo_url, \
-         o.currency_code, c.id, ow.id, o.metadata, o.accepts_join_requests, o.version, o.created, \
-         o.modified, cb.id, mb.id FROM organizations o \
-         LEFT JOIN customers c ON c.seq = o.customer LEFT JOIN users ow ON ow.seq = o.owner \
-         LEFT JOIN users cb ON cb.seq = o.created_by LEFT JOIN users mb ON mb.seq = o.modified_by \
-         ORDER BY o.seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(OrgRec {
-            id: r.get(0)?,
-            seq: r.get(1)?,
-            name: r.get(2)?,
-            description: r.get(3)?,
-            native_name: r.get(4)?,
-            abbreviation: r.get(5)?,
-            logo_url: r.get(6)?,
-            currency_code: r.get(7)?,
-            customer: r.get(8)?,
-            owner: Some(r.get(9)?),
-            metadata: json_col(r.get(10)?),
-            accepts_join_requests: r.get(11)?,
-            version: r.get(12)?,
-            created: r.get(13)?,
-            modified: r.get(14)?,
-            created_by: r.get(15)?,
-            modified_by: r.get(16)?,
+    let id = |u: Option<crate::model::UserRef>| u.map(|u| u.id);
+    Ok(super::orgs::all(c)?
+        .into_iter()
+        .map(|o| OrgRec {
+            id: Some(o.id),
+            seq: Some(o.seq),
+            name: o.name,
+            description: o.description,
+            native_name: o.native_name,
+            abbreviation: o.abbreviation,
+            logo_url: o.logo_url,
+            currency_code: o.currency_code,
+            customer: o.customer,
+            owner: Some(id(o.owner)),
+            metadata: o.metadata,
+            accepts_join_requests: o.accepts_join_requests,
+            version: Some(o.version),
+            created: Some(o.created),
+            modified: Some(o.modified),
+            created_by: id(o.created_by),
+            modified_by: id(o.modified_by),
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .collect())
 }
 
 pub fn export_memberships(c: &Connection) -> Result<Vec<MemberRec>> {

@@ -76,6 +76,19 @@ fn bind(v: &Val) -> Sql {
     }
 }
 
+/// The start of a list's filter: ` WHERE 1`, and, for a non-staff caller `visible_to`,
+/// ` AND <clause>` with the caller's seq bound to each `?` in the clause.
+pub fn visibility(visible_to: Option<i64>, clause: &str) -> (String, Vec<Sql>) {
+    let mut filter = String::from(" WHERE 1");
+    let mut params = vec![];
+    if let Some(me) = visible_to {
+        params = vec![Sql::Integer(me); clause.matches('?').count()];
+        filter.push_str(" AND ");
+        filter.push_str(clause);
+    }
+    (filter, params)
+}
+
 /// Builds ` AND ...` clauses for `q` against `fields` and the given search column,
 /// pushing parameters.
 pub fn where_sql(

@@ -181,15 +181,10 @@ pub fn list_all(
     visible_to: Option<i64>,
     q: &ListQuery,
 ) -> Result<Page<Membership>> {
-    let mut params: Vec<Sql> = vec![];
-    let mut filter = String::from(" WHERE 1");
-    if let Some(me) = visible_to {
-        params.push(Sql::Integer(me));
-        params.push(Sql::Integer(me));
-        filter.push_str(
-            " AND (m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
-        );
-    }
+    let (mut filter, mut params) = list::visibility(
+        visible_to,
+        "(m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
+    );
     filter.push_str(&list::where_sql(
         q,
         GLOBAL_FIELDS,

@@ -641,32 +641,7 @@ mod tests {
         s.on_commit(move |rows| sink.lock().unwrap().extend_from_slice(rows));
         let now = crate::model::now();
         let user = s
-            .write(|tx| {
-                users::insert(
-                    tx,
-                    &crate::model::User {
-                        seq: 0,
-                        id: crate::model::new_id(),
-                        username: "watched".into(),
-                        email: None,
-                        first_name: String::new(),
-                        last_name: String::new(),
-                        company: String::new(),
-                        job_title: String::new(),
-                        avatar_url: None,
-                        preferred_language: String::new(),
-                        metadata: serde_json::json!({}),
-                        is_active: true,
-                        is_staff: false,
-                        is_service_account: false,
-                        has_password: false,
-                        version: 1,
-                        created: now.clone(),
-                        modified: now.clone(),
-                    },
-                    None,
-                )
-            })
+            .write(|tx| users::insert(tx, &crate::model::User::blank("watched".into(), &now), None))
             .unwrap();
         assert_eq!(*seen.lock().unwrap(), vec![("users", user.seq)]);
         s.write(|tx| Ok(tx.execute("INSERT INTO t (k, v) VALUES (1, 'x')", [])?))

@@ -7,7 +7,6 @@ use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Org, Page, UserRef};
 use crate::query::{Kind, ListQuery};
-use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "o.seq, o.id, o.name, o.description, o.native_name, o.abbreviation, \
@@ -25,8 +24,7 @@ const FROM: &str = " FROM organizations o \
     LEFT JOIN users mb ON mb.seq = o.modified_by";
 
 /// Visibility for a non-staff user `?`: active approved member, or customer owner.
-const VISIBLE: &str =
-    " AND (o.seq IN (SELECT m.organization FROM memberships m WHERE m.user = ?1v \
+const VISIBLE: &str = "(o.seq IN (SELECT m.organization FROM memberships m WHERE m.user = ?1v \
       AND m.status = 'approved' AND m.is_active = 1) \
     OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?1v))";
 
@@ -266,13 +264,7 @@ pub fn visible_to(c: &Connection, org: i64, user: i64) -> Result<bool> {
 }
 
 pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<Org>> {
-    let mut params: Vec<Sql> = vec![];
-    let mut filter = String::from(" WHERE 1");
-    if let Some(me) = visible_to {
-        params.push(Sql::Integer(me));
-        params.push(Sql::Integer(me));
-        filter.push_str(&VISIBLE.replace("?1v", "?"));
-    }
+    let (mut filter, mut params) = list::visibility(visible_to, &VISIBLE.replace("?1v", "?"));
     filter.push_str(&list::where_sql(q, FIELDS, "o.search_text", &mut params)?);
     list::fts_restrict(c, q, &FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, FIELDS, "", "o.seq")?;
@@ -292,4 +284,12 @@ pub fn repoint_owner(c: &Connection, org: i64, at: &str) -> Result<bool> {
         )?
         .execute(rusqlite::params![org, at])?;
     Ok(n == 1)
+}
+
+/// Every organization in creation order (exports).
+pub fn all(c: &Connection) -> Result<Vec<Org>> {
+    let sql = format!("SELECT {COLS}{FROM} ORDER BY o.seq");
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt.query_map([], row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -6,7 +6,6 @@ use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Page, User, UserRef};
 use crate::query::{Kind, ListQuery};
-use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name, u.company, \
@@ -225,17 +224,12 @@ pub fn share_an_org(c: &Connection, a: i64, b: i64) -> Result<bool> {
 /// Lists users; `visible_to` (a non-staff caller's seq) restricts to themself and their
 /// co-members.
 pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<User>> {
-    let mut params: Vec<Sql> = vec![];
-    let mut filter = String::from(" WHERE 1");
-    if let Some(me) = visible_to {
-        params.push(Sql::Integer(me));
-        params.push(Sql::Integer(me));
-        filter.push_str(
-            " AND (u.seq = ? OR u.seq IN (SELECT mb.user FROM memberships ma JOIN memberships mb \
+    let (mut filter, mut params) = list::visibility(
+        visible_to,
+        "(u.seq = ? OR u.seq IN (SELECT mb.user FROM memberships ma JOIN memberships mb \
                ON mb.organization = ma.organization WHERE ma.user = ? AND ma.status = 'approved' \
                AND ma.is_active = 1 AND mb.status = 'approved'))",
-        );
-    }
+    );
     filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
     list::fts_restrict(c, q, &FTS, &mut filter, &mut params)?;
     let order = list::order_sql(q, FIELDS, "", "u.seq")?;
@@ -247,4 +241,15 @@ pub fn active_staff_count(c: &Connection) -> Result<i64> {
         c.prepare_cached("SELECT count(*) FROM users WHERE is_staff = 1 AND is_active = 1")?
             .query_row([], |r| r.get(0))?,
     )
+}
+
+/// Every user in creation order, with the password hash when `with_hash` (exports).
+pub fn all(c: &Connection, with_hash: bool) -> Result<Vec<(User, Option<String>)>> {
+    let sql = format!("SELECT {COLS}, u.password_hash FROM users u ORDER BY u.seq");
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        let hash: Option<String> = r.get(18)?;
+        Ok((row(r)?, hash.filter(|_| with_hash)))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
