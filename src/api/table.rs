@@ -69,6 +69,27 @@ pub struct Route {
     /// Completes the OpenAPI operation (summary, parameters, bodies, responses); the
     /// assembler gives it the operation id, tag and security first.
     pub doc: fn(Op) -> Op,
+    /// The template's segments, split once at construction.
+    segments: Vec<Segment>,
+}
+
+/// One segment of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+fn split_template(path: &str) -> Vec<Segment> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(
+            |t| match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                Some(name) => Segment::Param(name.to_string()),
+                None => Segment::Literal(t.to_string()),
+            },
+        )
+        .collect()
 }
 
 impl Route {
@@ -80,9 +101,11 @@ impl Route {
         handler: Handler,
         doc: fn(Op) -> Op,
     ) -> Route {
+        let path = path.into();
         Route {
             method,
-            path: path.into(),
+            segments: split_template(&path),
+            path,
             op: op.into(),
             caller,
             handler,
@@ -91,20 +114,28 @@ impl Route {
     }
 
     /// The path parameters if `segs` (decoded, without empty ones) fit the template.
+    /// Literals are compared first, so a route that does not match costs no allocation.
     pub fn matches(&self, segs: &[&str]) -> Option<Vec<(String, String)>> {
-        let template: Vec<&str> = self.path.split('/').filter(|s| !s.is_empty()).collect();
-        if template.len() != segs.len() {
+        if self.segments.len() != segs.len() {
             return None;
         }
-        let mut params = vec![];
-        for (t, s) in template.iter().zip(segs) {
-            match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
-                Some(name) => params.push((name.to_string(), s.to_string())),
-                None if t == s => {}
-                None => return None,
-            }
+        let fits = self.segments.iter().zip(segs).all(|(t, s)| match t {
+            Segment::Literal(l) => l == s,
+            Segment::Param(_) => true,
+        });
+        if !fits {
+            return None;
         }
-        Some(params)
+        Some(
+            self.segments
+                .iter()
+                .zip(segs)
+                .filter_map(|(t, s)| match t {
+                    Segment::Param(name) => Some((name.clone(), s.to_string())),
+                    Segment::Literal(_) => None,
+                })
+                .collect(),
+        )
     }
 }
 
