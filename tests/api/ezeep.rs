@@ -506,26 +506,6 @@ fn ezeep_shares_objects_with_v1_and_the_native_api_keeps_its_users() {
     s.get(&format!("/v1/users/{uid}"), &s.admin).ok(200);
 }
 
-/// Runs `f(0..n)` on `n` threads released together; the results in order.
-fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let barrier = std::sync::Barrier::new(n);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..n)
-            .map(|i| {
-                let (barrier, f) = (&barrier, &f);
-                scope.spawn(move || {
-                    barrier.wait();
-                    f(i)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a racing thread panicked"))
-            .collect()
-    })
-}
-
 /// The orphan rule depends on other rows (the user's other memberships): racing deletes
 /// of every organization a user belongs to delete the user exactly once, and a delete
 /// racing an add to another organization either keeps the user (added first) or refuses
@@ -545,7 +525,7 @@ fn ezeep_race_orphan_deletes() {
                 ))
             })
             .collect();
-        let statuses = race(N, |i| s.delete(&item(&orgs[i]), &s.admin).status);
+        let statuses = crate::races::race(N, |i| s.delete(&item(&orgs[i]), &s.admin).status);
         assert!(statuses.iter().all(|st| *st == 204), "{statuses:?}");
         s.get(&format!("/v1/users/{uid}"), &s.admin).problem(404);
         let rows = s.activity("object_type=user&action=delete");
@@ -560,7 +540,7 @@ fn ezeep_race_orphan_deletes() {
         let (vid, _) = s.create_user(&format!("mover{round}"));
         let doomed = id(&create(&s, &s.admin, with_user(&format!("D{round}"), &vid)));
         let other = s.create_org(&s.admin, &format!("Other {round}"));
-        let out = race(2, |i| {
+        let out = crate::races::race(2, |i| {
             if i == 0 {
                 s.delete(&item(&doomed), &s.admin).status
             } else {

@@ -38,7 +38,7 @@ const CUSTOMER_TAKEN: &str = "Organization for these customer already exist.";
 const ONE_ORG_PER_USER: &str = "User can belong only to one organization.";
 
 /// Runs `f(0..n)` on `n` threads released together by a barrier; the responses in order.
-fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+pub(crate) fn race<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     let barrier = Barrier::new(n);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..n)
