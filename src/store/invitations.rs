@@ -53,7 +53,7 @@ pub fn by_id(c: &Connection, org: i64, id: &str) -> Result<Option<Invitation>> {
 }
 
 pub fn by_hash(c: &Connection, hash: &[u8]) -> Result<Option<Invitation>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE i.token_hash = ?");
+    let sql = format!("SELECT {COLS}{FROM} WHERE i.token_hash = CAST(? AS BLOB)");
     optional(c.prepare_cached(&sql)?.query_row([hash], row))
 }
 

@@ -1,7 +1,7 @@
 //! Queries on `memberships`.
 
 use super::list::{self, Field};
-use super::optional;
+use super::{optional, INT_PARAM, TEXT_PARAM};
 use crate::error::Result;
 use crate::model::{MemberStatus, Membership, Page, Role};
 use crate::query::{Kind, ListQuery};
@@ -68,7 +68,8 @@ fn row(r: &Row) -> rusqlite::Result<Membership> {
 }
 
 pub fn get(c: &Connection, org: i64, user: i64) -> Result<Option<Membership>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE m.organization = ? AND m.user = ?");
+    let sql =
+        format!("SELECT {COLS}{FROM} WHERE m.organization = {INT_PARAM} AND m.user = {INT_PARAM}");
     optional(c.prepare_cached(&sql)?.query_row([org, user], row))
 }
 
@@ -170,7 +171,7 @@ pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>>
 }
 
 pub fn by_id(c: &Connection, id: &str) -> Result<Option<Membership>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE m.id = ?");
+    let sql = format!("SELECT {COLS}{FROM} WHERE m.id = {TEXT_PARAM}");
     optional(c.prepare_cached(&sql)?.query_row([id], row))
 }
 

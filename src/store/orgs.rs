@@ -3,7 +3,7 @@
 //! must be part of every list query; the rule itself is owned by registry::policy.
 
 use super::list::{self, Field};
-use super::{json_col, optional, unique_violation};
+use super::{json_col, optional, unique_violation, INT_PARAM, TEXT_PARAM};
 use crate::error::Result;
 use crate::model::{fold, Org, Page, UserRef};
 use crate::query::{Kind, ListQuery};
@@ -107,17 +107,17 @@ fn row(r: &Row) -> rusqlite::Result<Org> {
 }
 
 pub fn by_id(c: &Connection, id: &str) -> Result<Option<Org>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE o.id = ?");
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.id = {TEXT_PARAM}");
     optional(c.prepare_cached(&sql)?.query_row([id], row))
 }
 
 pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<Org>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE o.seq = ?");
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.seq = {INT_PARAM}");
     optional(c.prepare_cached(&sql)?.query_row([seq], row))
 }
 
 pub fn by_name(c: &Connection, name: &str) -> Result<Option<Org>> {
-    let sql = format!("SELECT {COLS}{FROM} WHERE o.name_key = ?");
+    let sql = format!("SELECT {COLS}{FROM} WHERE o.name_key = {TEXT_PARAM}");
     optional(c.prepare_cached(&sql)?.query_row([fold(name)], row))
 }
 
@@ -292,4 +292,47 @@ pub fn all(c: &Connection) -> Result<Vec<Org>> {
     let mut stmt = c.prepare(&sql)?;
     let rows = stmt.query_map([], row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite::StatementStatus;
+
+    /// The hot lookups run their cached statement again without SQLite re-preparing it
+    /// (a bound parameter in the WHERE clause of a LEFT JOIN query otherwise expires it
+    /// on every run), and still find the row through an index.
+    #[test]
+    fn lookups_stay_prepared_and_use_their_index() {
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = dir.path().join("p.db");
+        let db = db.to_str().expect("utf-8 path");
+        let store = super::super::Store::open(db, crate::config::SyncMode::Normal).expect("open");
+        let c = store.reader().expect("reader");
+        for i in 0..5 {
+            by_id(&c, &format!("id-{i}")).expect("by_id");
+            by_seq(&c, i).expect("by_seq");
+            super::super::members::get(&c, i, i).expect("member");
+        }
+        for sql in [
+            format!("SELECT {COLS}{FROM} WHERE o.id = {TEXT_PARAM}"),
+            format!("SELECT {COLS}{FROM} WHERE o.seq = {INT_PARAM}"),
+        ] {
+            let st = c.prepare_cached(&sql).expect("cached");
+            assert_eq!(st.get_status(StatementStatus::RePrepare), 0, "{sql}");
+            drop(st);
+            let plan: Vec<String> = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .expect("plan")
+                .query_map(["x"], |r| r.get::<_, String>(3))
+                .expect("rows")
+                .collect::<rusqlite::Result<_>>()
+                .expect("plan rows");
+            let main = plan
+                .iter()
+                .find(|d| d.contains(" o "))
+                .expect("a step on o");
+            assert!(main.starts_with("SEARCH o USING"), "{sql}: {plan:?}");
+        }
+    }
 }
