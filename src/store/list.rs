@@ -306,6 +306,27 @@ fn record(sql: &str, params: &[Sql]) {
 #[cfg(not(test))]
 fn record(_: &str, _: &[Sql]) {}
 
+/// Each plain `?` of `sql` wrapped in a cast to its bound value's type. SQLite expires
+/// a cached statement and re-prepares it on every run when a WHERE parameter of a query
+/// with a LEFT JOIN is bound anew; through a cast it keeps the prepared plan (indexes
+/// still apply: the cast is a constant). The list SQL built here uses only plain `?`,
+/// in the order of `params`.
+fn typed_params(sql: &str, params: &[Sql]) -> String {
+    let mut out = String::with_capacity(sql.len() + params.len() * 20);
+    let mut kinds = params.iter();
+    for (i, part) in sql.split('?').enumerate() {
+        if i > 0 {
+            out.push_str(match kinds.next() {
+                Some(Sql::Integer(_)) => "CAST(? AS INTEGER)",
+                Some(Sql::Text(_)) => "CAST(? AS TEXT)",
+                _ => "?",
+            });
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 /// Runs a list query: the count of `from + filter` (bounded, see `COUNT_CAP`), then one
 /// page of `cols` in `order` (which must end in a total order), mapped by `row`.
 ///
@@ -327,6 +348,7 @@ pub fn page<T>(
         "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {})",
         COUNT_CAP + 1
     );
+    let count_sql = typed_params(&count_sql, &params);
     record(&count_sql, &params);
     let counted: i64 = c
         .prepare_cached(&count_sql)?
@@ -335,6 +357,7 @@ pub fn page<T>(
     params.push(Sql::Integer(q.limit.saturating_add(1)));
     params.push(Sql::Integer(q.offset));
     let sql = format!("SELECT {cols}{from}{filter}{order} LIMIT ? OFFSET ?");
+    let sql = typed_params(&sql, &params);
     record(&sql, &params);
     let mut items = c
         .prepare_cached(&sql)?
