@@ -600,6 +600,10 @@ fn accounts_leave_answers_get_and_delete_and_keeps_the_last_owner() {
     // The last owner cannot leave, by GET or DELETE.
     s.get(&leave, &t.owner).problem(409);
     s.delete(&leave, &t.owner).problem(409);
+    // HEAD on this GET (which changes data) is refused and leaves nobody.
+    let h = s.call("HEAD", &leave).auth(&t.others[0].1).send();
+    assert_eq!(h.status, 405);
+    assert_eq!(members(&s, &t.owner, t.account).len(), 3);
     // The seed's GET.
     let r = s.get(&leave, &t.others[0].1);
     assert_eq!(r.status, 200, "{}", r.text);
