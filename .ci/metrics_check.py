@@ -67,6 +67,7 @@ expected_types = {
     "orgreg_http_requests_in_flight": "gauge",
     "orgreg_writer_queue_depth": "gauge",
     "orgreg_writer_last_commit_seconds": "gauge",
+    "orgreg_writer_commits_total": "counter",
     "orgreg_database_size_bytes": "gauge",
     "orgreg_organizations": "gauge",
     "orgreg_users": "gauge",

@@ -39,6 +39,8 @@ struct Args {
     writers: usize,
     threads: usize,
     bin: PathBuf,
+    /// Where the filled databases live; kept and reused when set (`--dir`, `ORGREG_BENCH_DIR`).
+    keep: Option<PathBuf>,
 }
 
 fn args() -> Args {
@@ -57,11 +59,17 @@ fn args() -> Args {
         bin: std::env::var("ORGREG_BENCH_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from(env!("CARGO_BIN_EXE_orgreg"))),
+        keep: std::env::var("ORGREG_BENCH_DIR").ok().map(PathBuf::from),
     };
     // `cargo bench` adds `--bench`; anything unknown is ignored.
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
+        if argv[i] == "--dir" && i + 1 < argv.len() {
+            a.keep = Some(PathBuf::from(&argv[i + 1]));
+            i += 2;
+            continue;
+        }
         let v = argv.get(i + 1).and_then(|v| v.parse::<usize>().ok());
         match (argv[i].as_str(), v) {
             ("--orgs", Some(v)) => a.orgs = v,
@@ -109,6 +117,39 @@ fn user(username: String, staff: bool) -> User {
         created: now.clone(),
         modified: now,
     }
+}
+
+/// The filled database at `db`, copied to `work` for this run to change: reused when a
+/// previous run (`--dir`) left it there, filled otherwise.
+fn filled(db: &Path, n: usize, work: &Path) -> Filled {
+    let f = filled_at(db, n);
+    if db != work {
+        std::fs::copy(db, work).expect("copy the filled database");
+    }
+    f
+}
+
+fn filled_at(db: &Path, n: usize) -> Filled {
+    if !db.exists() {
+        return fill(db, n);
+    }
+    let c = rusqlite::Connection::open(db).unwrap();
+    let ids = |sql: &str| -> Vec<String> {
+        let mut st = c.prepare(sql).unwrap();
+        let v = st
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        v
+    };
+    let f = Filled {
+        orgs: ids("SELECT id FROM organizations WHERE name LIKE 'Bench Org %' ORDER BY seq"),
+        users: ids("SELECT id FROM users WHERE username LIKE 'bench-user-%' ORDER BY seq"),
+    };
+    assert_eq!(f.orgs.len(), n, "{} holds another fill", db.display());
+    println!("reusing {} ({n} organizations)", db.display());
+    f
 }
 
 /// `n` organizations (each with an owner and a member among n/50 users) and the admin
@@ -280,6 +321,19 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// `orgreg_writer_commits_total` from `/metrics`: transactions committed so far.
+    fn commits(&self) -> f64 {
+        let mut c = Client::connect(&self.addr).unwrap();
+        c.call("GET", "/metrics", None).unwrap();
+        String::from_utf8_lossy(c.body())
+            .lines()
+            .find_map(|l| l.strip_prefix("orgreg_writer_commits_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
     }
 }
 
@@ -495,20 +549,50 @@ struct Tiny {
 
 impl Tiny {
     fn start(threads: usize, body: Vec<u8>) -> Tiny {
-        let server = std::sync::Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        Tiny::with(threads, move || {
+            let body = body.clone();
+            move |_: &str| body.clone()
+        })
+    }
+
+    /// `threads` workers, each answering with its own handler from `make` (which may hold
+    /// per-thread state such as a database connection).
+    fn with<H: FnMut(&str) -> Vec<u8> + 'static>(
+        threads: usize,
+        make: impl Fn() -> H + Send + Sync + 'static,
+    ) -> Tiny {
+        // TCP_NODELAY on the listener, inherited by accepted sockets (as orgreg's own
+        // listener does): tiny_http writes a larger response's head and body separately,
+        // which Nagle's algorithm and a delayed ACK would hold for 40 ms.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let one: libc::c_int = 1;
+        // SAFETY: a valid socket descriptor and a c_int option value of the given size.
+        let rc = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&listener),
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                &one as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0, "TCP_NODELAY on the ceiling's listener");
+        let server = std::sync::Arc::new(tiny_http::Server::from_listener(listener, None).unwrap());
         let addr = server.server_addr().to_ip().unwrap().to_string();
         let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let make = std::sync::Arc::new(make);
         let workers = (0..threads)
             .map(|_| {
-                let (server, stop, body) = (server.clone(), stop.clone(), body.clone());
+                let (server, stop, make) = (server.clone(), stop.clone(), make.clone());
                 std::thread::spawn(move || {
+                    let mut handle = make();
                     let ct =
                         tiny_http::Header::from_bytes("Content-Type", "application/json").unwrap();
                     while !stop.load(Ordering::Relaxed) {
                         if let Ok(Some(r)) = server.recv_timeout(Duration::from_millis(100)) {
+                            let body = handle(r.url());
                             let _ = r.respond(
-                                tiny_http::Response::from_data(body.clone())
-                                    .with_header(ct.clone()),
+                                tiny_http::Response::from_data(body).with_header(ct.clone()),
                             );
                         }
                     }
@@ -537,6 +621,58 @@ impl Drop for Tiny {
 fn tiny_ceiling(threads: usize, body: Vec<u8>, clients: usize, secs: u64) -> Stats {
     let t = Tiny::start(threads, body);
     drive(&t.addr, clients, secs, &|_| ("GET", "/fixed".into(), None))
+}
+
+/// The bare page ceiling: tiny_http with the same workers, each with its own read-only
+/// rusqlite connection on the filled database, answering the bench's filtered, ordered
+/// page (`accepts_join_requests`, `-name`, 20 rows at `page=N`) from the name index as
+/// JSON objects of every stored column (about the API's body size), without a count,
+/// joins or authentication.
+fn page_ceiling(db: &Path, threads: usize, clients: usize, secs: u64) -> Stats {
+    let db = db.to_path_buf();
+    let t = Tiny::with(threads, move || {
+        let c = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .unwrap();
+        move |url: &str| {
+            let page: i64 = url
+                .split("page=")
+                .nth(1)
+                .and_then(|v| v.split('&').next()?.parse().ok())
+                .unwrap_or(1);
+            let mut st = c
+                .prepare_cached(
+                    "SELECT * FROM organizations WHERE accepts_join_requests = 1 \
+                     ORDER BY name DESC, seq DESC LIMIT 20 OFFSET ?",
+                )
+                .unwrap();
+            let names: Vec<String> = st.column_names().map(|n| n.to_string()).collect();
+            let rows: Vec<serde_json::Value> = st
+                .query_map([(page - 1) * 20], |r| {
+                    let mut o = serde_json::Map::new();
+                    for (i, n) in names.iter().enumerate() {
+                        let v = match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Integer(v) => v.into(),
+                            rusqlite::types::ValueRef::Text(t) => {
+                                String::from_utf8_lossy(t).into_owned().into()
+                            }
+                            _ => serde_json::Value::Null,
+                        };
+                        o.insert(n.clone(), v);
+                    }
+                    Ok(serde_json::Value::Object(o))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            serde_json::to_vec(&serde_json::json!({ "results": rows })).unwrap()
+        }
+    });
+    drive(&t.addr, clients, secs, &|i| {
+        ("GET", format!("/page?page={}", 1 + i % 20), None)
+    })
 }
 
 /// `wrk` (if installed) on `url` with the admin token: requests/s.
@@ -605,13 +741,73 @@ fn insert_ceiling(dir: &Path, secs: u64) -> Stats {
     }
 }
 
+/// The same ceiling on orgreg's own schema: one writer inserting an organization through
+/// the store's insert (its table, indexes, trigram index and read-back) in one
+/// `BEGIN IMMEDIATE … COMMIT` each, WAL and `synchronous=FULL`, for `secs`. This is the
+/// bare cost of "the same insert"; the server adds authentication, validation, the owner's
+/// membership, the audit row and the HTTP exchange.
+fn schema_insert_ceiling(dir: &Path, secs: u64) -> Stats {
+    let db = dir.join("ceiling-schema.db");
+    Store::open(db.to_str().unwrap(), SyncMode::Full)
+        .expect("schema")
+        .close();
+    let c = store::open_connection(&db, SyncMode::Full, false).unwrap();
+    let mut lat = vec![];
+    let start = Instant::now();
+    let mut i = 0u64;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let t = Instant::now();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        store::orgs::insert(
+            &c,
+            &store::orgs::OrgRow {
+                id: model::new_id(),
+                name: format!("Ceiling Org {i:08}"),
+                description: String::new(),
+                native_name: String::new(),
+                abbreviation: None,
+                logo_url: None,
+                currency_code: None,
+                customer: None,
+                owner: None,
+                metadata: serde_json::json!({}),
+                accepts_join_requests: true,
+                at: model::now(),
+                by: None,
+            },
+        )
+        .unwrap();
+        c.execute_batch("COMMIT").unwrap();
+        lat.push(t.elapsed().as_micros() as u32);
+        i += 1;
+    }
+    let took = start.elapsed().as_secs_f64();
+    lat.sort_unstable();
+    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
+    Stats {
+        rps: lat.len() as f64 / took,
+        p50: pct(0.5),
+        p99: pct(0.99),
+        p999: pct(0.999),
+        errors: 0,
+        peak_mb: 0.0,
+    }
+}
+
 // ---------------------------------------------------------------- main
 
 /// The read scenarios measured at both sizes: lookup, filtered ordered page, search page.
-fn scale_scenarios(srv: &Server, f: &Filled, a: &Args, read_ceiling: f64, tag: &str) -> [Stats; 3] {
+fn scale_scenarios(
+    srv: &Server,
+    f: &Filled,
+    a: &Args,
+    (read_ceiling, page_ceiling): (f64, f64),
+    tag: &str,
+) -> [Stats; 3] {
     let orgs = &f.orgs;
     let n = orgs.len();
     let ceil = Some(("tiny_http", read_ceiling));
+    let pceil = Some(("sqlite page", page_ceiling));
     let lookup = run(
         srv,
         &format!("GET /v1/organizations/{{id}} [{tag}]"),
@@ -631,7 +827,7 @@ fn scale_scenarios(srv: &Server, f: &Filled, a: &Args, read_ceiling: f64, tag: &
         &format!("filtered, ordered 20-row page [{tag}]"),
         a.clients,
         a.secs,
-        ceil,
+        pceil,
         &|i| {
             (
                 "GET",
@@ -643,18 +839,20 @@ fn scale_scenarios(srv: &Server, f: &Filled, a: &Args, read_ceiling: f64, tag: &
             )
         },
     );
+    // `number K` (K in 100..=999) is a substring of the descriptions of organization K
+    // and of those whose number starts with K: 11 of 10,000, 1,111 of 1,000,000.
     let search = run(
         srv,
         &format!("search= 20-row page, ordered [{tag}]"),
         a.clients,
         a.secs,
-        ceil,
+        pceil,
         &|i| {
             (
                 "GET",
                 format!(
-                    "/v1/organizations?page_size=20&search=org+{:03}&order_by=name",
-                    (i * 31) % 1000
+                    "/v1/organizations?page_size=20&search=number+{}&order_by=name",
+                    100 + (i * 31) % 900
                 ),
                 None,
             )
@@ -665,7 +863,9 @@ fn scale_scenarios(srv: &Server, f: &Filled, a: &Args, read_ceiling: f64, tag: &
 
 fn main() {
     let a = args();
-    let dir = tempfile::TempDir::new().unwrap();
+    let tmp = tempfile::TempDir::new().unwrap();
+    let data = a.keep.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&data).unwrap();
     println!(
         "orgreg load bench: {} organizations, {} s per scenario, {} read clients, {} write clients, {} server workers, {} cores, binary {}",
         a.orgs,
@@ -678,8 +878,16 @@ fn main() {
     );
 
     // The ceilings first (no server process running).
-    let big_db = dir.path().join("bench.db");
-    let big = fill(&big_db, a.orgs);
+    let big_db = data.join(format!("bench-{}.db", a.orgs));
+    if std::env::var_os("ORGREG_BENCH_FILL_ONLY").is_some() {
+        filled_at(&big_db, a.orgs);
+        if a.orgs > 10_000 {
+            filled_at(&data.join("bench-10000.db"), 10_000);
+        }
+        return;
+    }
+    let big = filled(&big_db, a.orgs, &tmp.path().join("work.db"));
+    let big_db = tmp.path().join("work.db");
     let (srv, first) = Server::start(&a.bin, &big_db, a.threads, &big.orgs[0]);
     let body_len = {
         let mut c = Client::connect(&srv.addr).unwrap();
@@ -689,7 +897,9 @@ fn main() {
     };
     drop(srv);
     let tiny = tiny_ceiling(a.threads, vec![b'x'; body_len], a.clients, a.secs);
-    let ins = insert_ceiling(dir.path(), a.secs);
+    let simple = insert_ceiling(tmp.path(), a.secs);
+    let ins = schema_insert_ceiling(tmp.path(), a.secs);
+    let pages = page_ceiling(&big_db, a.threads, a.clients, a.secs);
     println!();
     header();
     line(
@@ -701,16 +911,26 @@ fn main() {
     line(
         "CEILING bare rusqlite insert, FULL, 1 writer",
         1,
-        &ins,
+        &simple,
         None,
     );
+    line("CEILING same, orgreg's organizations table", 1, &ins, None);
+    line(
+        "CEILING bare tiny_http + rusqlite 20-row page",
+        a.clients,
+        &pages,
+        None,
+    );
+    let ceilings = (tiny.rps, pages.rps);
 
     // Small database first, for the scale ratios.
     let small = if a.orgs > 10_000 {
-        let db = dir.path().join("small.db");
-        let f = fill(&db, 10_000);
+        let db = data.join("bench-10000.db");
+        let work = tmp.path().join("work-10000.db");
+        let f = filled(&db, 10_000, &work);
+        let db = work;
         let (srv, _) = Server::start(&a.bin, &db, a.threads, &f.orgs[0]);
-        let s = scale_scenarios(&srv, &f, &a, tiny.rps, "10k");
+        let s = scale_scenarios(&srv, &f, &a, ceilings, "10k");
         Some(s)
     } else {
         None
@@ -720,8 +940,9 @@ fn main() {
     let idle = srv.rss_mb();
     let tag = format!("{}", a.orgs);
     let rc = Some(("tiny_http", tiny.rps));
-    let wc = Some(("rusqlite insert", ins.rps));
-    let large = scale_scenarios(&srv, &big, &a, tiny.rps, &tag);
+    let pc = Some(("sqlite page", pages.rps));
+    let wc = Some(("table insert", ins.rps));
+    let large = scale_scenarios(&srv, &big, &a, ceilings, &tag);
     // The outside cross-check: wrk against the server process and a bare tiny_http.
     let wrk_orgreg = wrk(
         &format!("http://{}/v1/organizations/{}", srv.addr, big.orgs[0]),
@@ -765,7 +986,7 @@ fn main() {
         "AWX GET /api/v2/organizations/",
         a.clients,
         a.secs,
-        rc,
+        pc,
         &|i| {
             (
                 "GET",
@@ -779,7 +1000,7 @@ fn main() {
         "ZenML GET /organizations",
         a.clients,
         a.secs,
-        rc,
+        pc,
         &|i| {
             (
                 "GET",
@@ -789,6 +1010,7 @@ fn main() {
         },
     );
     let created = AtomicUsize::new(0);
+    let commits_before = srv.commits();
     let post = run(
         &srv,
         "POST /v1/organizations (FULL)",
@@ -807,6 +1029,7 @@ fn main() {
             )
         },
     );
+    let per_commit = post.rps * a.secs as f64 / (srv.commits() - commits_before).max(1.0);
     run(
         &srv,
         "PATCH /v1/organizations/{id} (FULL)",
@@ -869,14 +1092,24 @@ fn main() {
         idle
     );
     println!(
-        "durable creates, {} clients: {:.2}× the one-writer FULL insert ceiling, p99 {:.1} ms",
+        "durable creates, {} clients: {:.2}× the one-writer FULL insert ceiling on orgreg's table ({:.2}× on a two-index table), p99 {:.1} ms",
         a.writers,
         post.rps / ins.rps,
+        post.rps / simple.rps,
         post.p99
+    );
+    println!(
+        "group commit: {per_commit:.1} creates per commit (fsync) with {} writers",
+        a.writers
     );
     println!(
         "authenticated GET: {:.3}× the tiny_http ceiling",
         large[0].rps / tiny.rps
+    );
+    println!(
+        "filtered, ordered page: {:.2}× and search page: {:.2}× the bare SQLite page ceiling",
+        large[1].rps / pages.rps,
+        large[2].rps / pages.rps
     );
     if let Some(small) = small {
         for (name, s, l) in [

@@ -193,6 +193,13 @@ impl Metrics {
             "How long the most recent write transaction took to commit.",
             commit_micros as f64 / 1e6,
         );
+        head(
+            &mut out,
+            "orgreg_writer_commits_total",
+            "counter",
+            "Write transactions committed (one fsync each under --sync full); concurrent writes share one.",
+        );
+        let _ = writeln!(out, "orgreg_writer_commits_total {}", store.batches());
         let (db, wal) = store.file_sizes();
         head(
             &mut out,

@@ -8,7 +8,7 @@ use crate::query::{Kind, ListQuery};
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Connection, Row};
 
-const COLS: &str = "a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id, a.surface";
+const COLS: &str = "a.seq, a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id, a.surface";
 
 pub const FIELDS: &[Field] = &[
     Field::new("action", "a.action", Kind::Text),
@@ -20,18 +20,18 @@ pub const FIELDS: &[Field] = &[
 ];
 
 fn row(r: &Row) -> rusqlite::Result<Activity> {
-    let changes: String = r.get(7)?;
+    let changes: String = r.get(8)?;
     Ok(Activity {
-        id: r.get(0)?,
-        at: r.get(1)?,
-        actor: r.get(2)?,
-        action: r.get(3)?,
-        object_type: r.get(4)?,
-        object_id: r.get(5)?,
-        organization: r.get(6)?,
+        id: r.get(1)?,
+        at: r.get(2)?,
+        actor: r.get(3)?,
+        action: r.get(4)?,
+        object_type: r.get(5)?,
+        object_id: r.get(6)?,
+        organization: r.get(7)?,
         changes: super::json_col(changes),
-        request_id: r.get(8)?,
-        surface: r.get(9)?,
+        request_id: r.get(9)?,
+        surface: r.get(10)?,
     })
 }
 

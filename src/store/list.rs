@@ -279,7 +279,10 @@ pub fn fts_restrict(
         lim = FTS_DRIVE_MAX + 1
     );
     record(&sql, &[Sql::Text(m.clone())]);
-    let n: i64 = c.prepare_cached(&sql)?.query_row([&m], |r| r.get(0))?;
+    let key = [Sql::Text(m.clone())];
+    let n = super::counts::cached(&sql, &key, || {
+        Ok(c.prepare_cached(&sql)?.query_row([&m], |r| r.get(0))?)
+    })?;
     if n <= FTS_DRIVE_MAX {
         filter.push_str(&format!(
             " AND {k} IN (SELECT rowid FROM {t} WHERE {t} MATCH ?)",
@@ -328,7 +331,8 @@ fn typed_params(sql: &str, params: &[Sql]) -> String {
 }
 
 /// Runs a list query: the count of `from + filter` (bounded, see `COUNT_CAP`), then one
-/// page of `cols` in `order` (which must end in a total order), mapped by `row`.
+/// page of `cols` in `order` (which must end in a total order), mapped by `row`. The first
+/// of `cols` is the row's key (its table's `seq`).
 ///
 /// The count is exact up to `COUNT_CAP` rows. Past it, the count is a lower bound that
 /// keeps paging working: `COUNT_CAP + 1`, or the rows up to the end of this page plus one
@@ -350,13 +354,21 @@ pub fn page<T>(
     );
     let count_sql = typed_params(&count_sql, &params);
     record(&count_sql, &params);
-    let counted: i64 = c
-        .prepare_cached(&count_sql)?
-        .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
+    let counted = super::counts::cached(&count_sql, &params, || {
+        Ok(c.prepare_cached(&count_sql)?
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)
+    })?;
     // One row past the page tells whether a further row exists (for a count past the cap).
     params.push(Sql::Integer(q.limit.saturating_add(1)));
     params.push(Sql::Integer(q.offset));
-    let sql = format!("SELECT {cols}{from}{filter}{order} LIMIT ? OFFSET ?");
+    // Late row lookup: the page's keys first (filter and order only: unused LEFT JOINs
+    // drop out), then the columns, joins and per-row subqueries (member counts) for those
+    // rows alone, not for every row the sort or the offset passes over.
+    let key = cols.split(',').next().unwrap_or_default().trim();
+    let keys_from = needed_joins(from, &format!("{filter}{order}"));
+    let sql = format!(
+        "SELECT {cols}{from} WHERE {key} IN (SELECT {key}{keys_from}{filter}{order} LIMIT ? OFFSET ?){order}"
+    );
     let sql = typed_params(&sql, &params);
     record(&sql, &params);
     let mut items = c
@@ -371,6 +383,21 @@ pub fn page<T>(
         (COUNT_CAP + 1).max(q.offset.saturating_add(items.len() as i64) + i64::from(more))
     };
     Ok(crate::model::Page { count, items })
+}
+
+/// `from` without the LEFT JOINs whose alias `used` does not mention: a LEFT JOIN on a
+/// key adds no rows, so the page's keys need only the joins its filter and order read.
+fn needed_joins(from: &str, used: &str) -> String {
+    let mut parts = from.split(" LEFT JOIN ");
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for join in parts {
+        let alias = join.split_whitespace().nth(1).unwrap_or_default();
+        if used.contains(&format!("{alias}.")) {
+            out.push_str(" LEFT JOIN ");
+            out.push_str(join);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! commits. No connection leaves this module except inside `read` and `write`.
 
 pub mod activity;
+pub mod counts;
 pub mod customers;
 pub mod fixtures;
 pub mod idempotency;
@@ -69,6 +70,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// How many idle read connections the pool keeps (`warm_readers` sets it).
     max_idle: std::sync::atomic::AtomicUsize,
+    /// Lists' counts between commits (see `counts`).
+    counts: Arc<counts::Counts>,
 }
 
 /// The writer connection and the batch (transaction) open on it, if any.
@@ -143,6 +146,7 @@ impl Store {
             subscribers: RwLock::new(Vec::new()),
             readers: Mutex::new(Vec::new()),
             max_idle: std::sync::atomic::AtomicUsize::new(MAX_IDLE_READERS),
+            counts: Arc::default(),
         })
     }
 
@@ -179,7 +183,7 @@ impl Store {
             Some(c) => c,
             None => open_connection(&self.path, self.sync, false)?,
         };
-        let out = f(&conn);
+        let out = self.counts.serving(|| f(&conn));
         if conn.is_autocommit() {
             let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
             if pool.len() < self.max_idle.load(std::sync::atomic::Ordering::Relaxed) {
@@ -337,6 +341,8 @@ impl Store {
         } else {
             let t = Instant::now();
             let r = w.conn.execute_batch("COMMIT");
+            // Before any member returns: no count read before this commit is served after.
+            self.counts.bump();
             let micros = t.elapsed().as_micros() as u64;
             self.last_commit_micros.store(micros, Ordering::Relaxed);
             match r {

@@ -13,6 +13,7 @@ mod awx;
 mod cli;
 mod connections;
 mod console;
+mod counts;
 mod crash;
 mod customers;
 mod description;

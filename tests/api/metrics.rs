@@ -48,6 +48,7 @@ fn metrics_format_and_content_type() {
         "# TYPE orgreg_http_requests_in_flight gauge",
         "# TYPE orgreg_writer_queue_depth gauge",
         "# TYPE orgreg_writer_last_commit_seconds gauge",
+        "# TYPE orgreg_writer_commits_total counter",
         "# TYPE orgreg_database_size_bytes gauge",
         "# TYPE orgreg_organizations gauge",
         "# TYPE orgreg_users gauge",
@@ -160,6 +161,12 @@ fn metrics_counts_are_current() {
     .ok(200);
     let approved = scrape(&s);
     assert_eq!(approved["orgreg_members"] - mid["orgreg_members"], 1.0);
+    // One write since `pending`, one commit (nothing else was writing).
+    assert_eq!(
+        approved["orgreg_writer_commits_total"] - pending["orgreg_writer_commits_total"],
+        1.0,
+        "the approval"
+    );
     assert!(approved["orgreg_writer_last_commit_seconds"] >= 0.0);
     assert!(approved["orgreg_writer_queue_depth"] >= 0.0);
 }
