@@ -89,7 +89,7 @@ pub fn parse_uuid(s: &str) -> Option<String> {
 }
 
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().hyphenated().to_string()
+    uuid::Uuid::now_v7().hyphenated().to_string()
 }
 
 /// The key used for case-insensitive uniqueness and search: full Unicode lowercase.
