@@ -10,6 +10,7 @@
 pub mod activity;
 pub mod counts;
 pub mod customers;
+pub mod db;
 pub mod fixtures;
 pub mod idempotency;
 pub mod invitations;
