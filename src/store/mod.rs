@@ -18,6 +18,7 @@ pub mod list;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod pg;
 pub mod stats;
 pub mod tokens;
 pub mod users;
