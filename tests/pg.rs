@@ -81,6 +81,12 @@ fn find_bin() -> Option<PathBuf> {
         // postgres live beside the real one.
         Some(f) => Some(f.canonicalize().ok()?.parent()?.to_path_buf()),
         None => {
+            // CI installs PostgreSQL (.ci/run): there, a missing server is a failure,
+            // not a skip.
+            assert!(
+                std::env::var_os("ORGREG_REQUIRE_POSTGRES").is_none(),
+                "ORGREG_REQUIRE_POSTGRES is set but no PostgreSQL was found"
+            );
             println!("{SKIP}");
             None
         }
