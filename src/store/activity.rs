@@ -1,12 +1,12 @@
 //! Queries on `activity`, the audit trail. Rows hold uuids, not foreign keys, so the
 //! record of a deleted object outlives it.
 
+use super::db::{Db, Row, V};
 use super::list::{self, Field};
 use crate::error::Result;
 use crate::model::{Activity, Page};
+use crate::p;
 use crate::query::{Kind, ListQuery};
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "a.seq, a.id, a.at, a.actor, a.action, a.object_type, a.object_id, a.organization, a.changes, a.request_id, a.surface";
 
@@ -19,7 +19,7 @@ pub const FIELDS: &[Field] = &[
     Field::new("at", "a.at", Kind::Time),
 ];
 
-fn row(r: &Row) -> rusqlite::Result<Activity> {
+fn row(r: &Row) -> Result<Activity> {
     let changes: String = r.get(8)?;
     Ok(Activity {
         id: r.get(1)?,
@@ -35,12 +35,9 @@ fn row(r: &Row) -> rusqlite::Result<Activity> {
     })
 }
 
-pub fn insert(c: &Connection, a: &Activity) -> Result<()> {
-    c.prepare_cached(
-        "INSERT INTO activity (id, at, actor, action, object_type, object_id, organization, changes, request_id, surface) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
+pub fn insert(c: &impl Db, a: &Activity) -> Result<()> {
+    c.exec("INSERT INTO activity (id, at, actor, action, object_type, object_id, organization, changes, request_id, surface) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &p![
         a.id,
         a.at,
         a.actor,
@@ -56,11 +53,11 @@ pub fn insert(c: &Connection, a: &Activity) -> Result<()> {
 }
 
 /// Newest first; `organization` restricts to one organization's feed.
-pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result<Page<Activity>> {
-    let mut params: Vec<Sql> = vec![];
+pub fn list(c: &impl Db, organization: Option<&str>, q: &ListQuery) -> Result<Page<Activity>> {
+    let mut params: Vec<V> = vec![];
     let mut filter = String::from(" WHERE 1");
     if let Some(org) = organization {
-        params.push(Sql::Text(org.to_string()));
+        params.push(V::Text(org.to_string()));
         filter.push_str(" AND a.organization = ?");
     }
     filter.push_str(&list::where_sql(q, FIELDS, "a.action", &mut params)?);
@@ -77,9 +74,9 @@ pub fn list(c: &Connection, organization: Option<&str>, q: &ListQuery) -> Result
 }
 
 /// The time of the newest activity row of an organization.
-pub fn last_at(c: &Connection, organization: &str) -> Result<Option<String>> {
-    Ok(
-        c.prepare_cached("SELECT max(at) FROM activity WHERE organization = ?")?
-            .query_row([organization], |r| r.get(0))?,
+pub fn last_at(c: &impl Db, organization: &str) -> Result<Option<String>> {
+    c.scalar(
+        "SELECT max(at) FROM activity WHERE organization = ?",
+        &p![organization],
     )
 }

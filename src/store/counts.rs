@@ -77,7 +77,7 @@ thread_local! {
 /// a `Store::read`; `count` reads it from the database.
 pub fn cached(
     sql: &str,
-    params: &[rusqlite::types::Value],
+    params: &[super::db::V],
     count: impl FnOnce() -> crate::error::Result<i64>,
 ) -> crate::error::Result<i64> {
     let Some(cache) = CURRENT.with(|c| c.borrow().clone()) else {

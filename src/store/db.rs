@@ -4,8 +4,8 @@
 //!
 //! A store function takes `c: &impl Db` and writes its SQL once, with `?` placeholders in
 //! the order of its parameters, and runs it with `exec`, `one` or `all` (named apart from
-//! rusqlite's own methods). Parameters are `P` values (`p!(a, b, …)` builds the array),
-//! rows are read through `Row` by position. The SQLite implementation is
+//! rusqlite's own methods). Parameters are `P` values (`p!(a, b, …)` builds the array;
+//! `V` is the owned kind lists collect), rows are read with `Row::get` by position. The SQLite implementation is
 //! rusqlite's own connection with its statement cache, so the fast path stays as it was.
 //! Store modules move onto this seam one at a time (`tokens` first); the others still
 //! take `&rusqlite::Connection`, which implements `Db`, so callers do not change.
@@ -21,59 +21,130 @@ pub enum P<'a> {
     Bytes(&'a [u8]),
 }
 
-impl From<i64> for P<'_> {
-    fn from(v: i64) -> Self {
-        P::Int(v)
+/// A value that binds as a parameter (`p!` borrows each of its arguments through this).
+pub trait ToP {
+    fn p(&self) -> P<'_>;
+}
+
+impl ToP for i64 {
+    fn p(&self) -> P<'_> {
+        P::Int(*self)
+    }
+}
+
+impl ToP for u16 {
+    fn p(&self) -> P<'_> {
+        P::Int(i64::from(*self))
     }
 }
 
 /// Booleans are stored as 0/1 integers on every engine.
-impl From<bool> for P<'_> {
-    fn from(v: bool) -> Self {
-        P::Int(i64::from(v))
+impl ToP for bool {
+    fn p(&self) -> P<'_> {
+        P::Int(i64::from(*self))
     }
 }
 
-impl<'a> From<&'a str> for P<'a> {
-    fn from(v: &'a str) -> Self {
-        P::Text(v)
+impl ToP for str {
+    fn p(&self) -> P<'_> {
+        P::Text(self)
     }
 }
 
-impl<'a> From<&'a String> for P<'a> {
-    fn from(v: &'a String) -> Self {
-        P::Text(v)
+impl ToP for String {
+    fn p(&self) -> P<'_> {
+        P::Text(self)
     }
 }
 
-impl<'a> From<&'a [u8]> for P<'a> {
-    fn from(v: &'a [u8]) -> Self {
-        P::Bytes(v)
+impl ToP for [u8] {
+    fn p(&self) -> P<'_> {
+        P::Bytes(self)
     }
 }
 
-impl<'a, T: Into<P<'a>>> From<Option<T>> for P<'a> {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(P::Null, Into::into)
+impl ToP for Vec<u8> {
+    fn p(&self) -> P<'_> {
+        P::Bytes(self)
     }
 }
 
-/// `[P; n]` from expressions that convert into `P`.
+impl<T: ToP + ?Sized> ToP for &T {
+    fn p(&self) -> P<'_> {
+        (**self).p()
+    }
+}
+
+impl<T: ToP> ToP for Option<T> {
+    fn p(&self) -> P<'_> {
+        self.as_ref().map_or(P::Null, |v| v.p())
+    }
+}
+
+impl ToP for V {
+    fn p(&self) -> P<'_> {
+        P::from(self)
+    }
+}
+
+/// An owned parameter value, for statements whose parameters are collected as they are
+/// built (lists).
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl<'a> From<&'a V> for P<'a> {
+    fn from(v: &'a V) -> Self {
+        match v {
+            V::Null => P::Null,
+            V::Int(i) => P::Int(*i),
+            V::Text(s) => P::Text(s),
+        }
+    }
+}
+
+/// The borrowed parameters of owned values.
+pub fn ps(vs: &[V]) -> Vec<P<'_>> {
+    vs.iter().map(P::from).collect()
+}
+
+/// `[P; n]` borrowing each argument (anything `ToP`; temporaries live to the end of the
+/// statement that uses the array).
 #[macro_export]
 macro_rules! p {
-    ($($v:expr),* $(,)?) => { [$($crate::store::db::P::from($v)),*] };
+    ($($v:expr),* $(,)?) => { [$($crate::store::db::ToP::p(&$v)),*] };
 }
 
-/// One result row, read by column position.
-pub trait Row {
-    fn int(&self, i: usize) -> Result<i64>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
-    fn text(&self, i: usize) -> Result<String>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>>;
-    fn bytes(&self, i: usize) -> Result<Vec<u8>>;
-    /// A 0/1 integer column.
-    fn bool(&self, i: usize) -> Result<bool> {
-        Ok(self.int(i)? != 0)
+/// One result row, read by column position with `get` (any `Col` type: integers,
+/// strings, bytes, booleans stored as 0/1, and their `Option`s for NULLs).
+pub struct Row<'a> {
+    inner: Inner<'a>,
+}
+
+enum Inner<'a> {
+    Sqlite(&'a rusqlite::Row<'a>),
+}
+
+impl Row<'_> {
+    pub fn get<T: Col>(&self, i: usize) -> Result<T> {
+        match self.inner {
+            Inner::Sqlite(r) => T::sqlite(r, i),
+        }
+    }
+}
+
+/// A type a column can be read as. Today every type SQLite's driver reads; the
+/// PostgreSQL engine adds its own reading per type (booleans there are BIGINT 0/1 too).
+pub trait Col: Sized {
+    fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self>;
+}
+
+impl<T: rusqlite::types::FromSql> Col for T {
+    fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self> {
+        Ok(r.get(i)?)
     }
 }
 
@@ -86,15 +157,19 @@ pub trait Db {
         &self,
         sql: &str,
         params: &[P],
-        f: impl FnOnce(&dyn Row) -> Result<T>,
+        f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<Option<T>>;
     /// Every row of a query, mapped by `f`.
-    fn all<T>(
-        &self,
-        sql: &str,
-        params: &[P],
-        f: impl FnMut(&dyn Row) -> Result<T>,
-    ) -> Result<Vec<T>>;
+    fn all<T>(&self, sql: &str, params: &[P], f: impl FnMut(&Row) -> Result<T>) -> Result<Vec<T>>;
+    /// `exec`, with a uniqueness violation answered as a conflict on the public field
+    /// that `map` pairs with the violated column (`("o.name_key", "name")`; see
+    /// `store::unique_violation`).
+    fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize>;
+    /// The first column of the first row (a count, a max): a query that must give a row.
+    fn scalar<T: Col>(&self, sql: &str, params: &[P]) -> Result<T> {
+        self.one(sql, params, |r| r.get(0))?
+            .ok_or_else(|| Error::Internal(format!("no row from {sql}")))
+    }
 }
 
 // ---------------------------------------------------------------- SQLite
@@ -111,21 +186,14 @@ impl rusqlite::ToSql for P<'_> {
     }
 }
 
-impl Row for rusqlite::Row<'_> {
-    fn int(&self, i: usize) -> Result<i64> {
-        Ok(self.get(i)?)
-    }
-    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
-        Ok(self.get(i)?)
-    }
-    fn text(&self, i: usize) -> Result<String> {
-        Ok(self.get(i)?)
-    }
-    fn opt_text(&self, i: usize) -> Result<Option<String>> {
-        Ok(self.get(i)?)
-    }
-    fn bytes(&self, i: usize) -> Result<Vec<u8>> {
-        Ok(self.get(i)?)
+impl rusqlite::ToSql for V {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            V::Null => ValueRef::Null,
+            V::Int(v) => ValueRef::Integer(*v),
+            V::Text(v) => ValueRef::Text(v.as_bytes()),
+        }))
     }
 }
 
@@ -136,16 +204,25 @@ impl Db for rusqlite::Connection {
             .execute(rusqlite::params_from_iter(params.iter()))?)
     }
 
+    fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize> {
+        self.prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(|e| super::unique_violation(e, map))
+    }
+
     fn one<T>(
         &self,
         sql: &str,
         params: &[P],
-        f: impl FnOnce(&dyn Row) -> Result<T>,
+        f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<Option<T>> {
         let mut stmt = self.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         match rows.next()? {
-            Some(r) => f(r).map(Some),
+            Some(r) => f(&Row {
+                inner: Inner::Sqlite(r),
+            })
+            .map(Some),
             None => Ok(None),
         }
     }
@@ -154,13 +231,15 @@ impl Db for rusqlite::Connection {
         &self,
         sql: &str,
         params: &[P],
-        mut f: impl FnMut(&dyn Row) -> Result<T>,
+        mut f: impl FnMut(&Row) -> Result<T>,
     ) -> Result<Vec<T>> {
         let mut stmt = self.prepare_cached(sql)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = vec![];
         while let Some(r) = rows.next()? {
-            out.push(f(r)?);
+            out.push(f(&Row {
+                inner: Inner::Sqlite(r),
+            })?);
         }
         Ok(out)
     }
@@ -192,31 +271,28 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 1);
-        let got = c
+        type Got = (i64, String, bool, Option<String>, Option<i64>);
+        let got: Option<Got> = c
             .one(
                 "SELECT i, s, f, n, i + 1 FROM t WHERE s = ?",
                 &crate::p!("seven"),
-                |r| {
-                    Ok((
-                        r.int(0)?,
-                        r.text(1)?,
-                        r.bool(2)?,
-                        r.opt_text(3)?,
-                        r.opt_int(4)?,
-                    ))
-                },
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .unwrap();
         assert_eq!(got, Some((7, "seven".into(), true, None, Some(8))));
-        let missing = c
+        let missing: Option<i64> = c
             .one("SELECT i FROM t WHERE s = ?", &crate::p!("eight"), |r| {
-                r.int(0)
+                r.get(0)
             })
             .unwrap();
         assert_eq!(missing, None);
-        let all = c.all("SELECT s FROM t", &[], |r| r.text(0)).unwrap();
+        let all = c
+            .all("SELECT s FROM t", &[], |r| r.get::<String>(0))
+            .unwrap();
         assert_eq!(all, vec!["seven".to_string()]);
         // A NULL read as a non-optional value is an error, not a default.
-        assert!(c.one("SELECT n FROM t", &[], |r| r.text(0)).is_err());
+        assert!(c
+            .one("SELECT n FROM t", &[], |r| r.get::<String>(0))
+            .is_err());
     }
 }

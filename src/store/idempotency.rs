@@ -18,10 +18,10 @@ pub fn get(c: &impl Db, user: i64, key: &str, not_before: &str) -> Result<Option
         &p![user, key, not_before],
         |r| {
             Ok(Stored {
-                request_hash: r.bytes(0)?,
-                status: u16::try_from(r.int(1)?).unwrap_or(500),
-                headers: r.text(2)?,
-                body: r.bytes(3)?,
+                request_hash: r.get(0)?,
+                status: r.get(1)?,
+                headers: r.get(2)?,
+                body: r.get(3)?,
             })
         },
     )

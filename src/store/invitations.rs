@@ -1,13 +1,12 @@
 //! Queries on `invitations`. Tokens are stored only as SHA-256 digests; an invitation is
 //! consumed by one conditional UPDATE (exactly one row changes, or it was already used).
 
+use super::db::{Db, Row, V};
 use super::list::{self, Field};
-use super::optional;
 use crate::error::Result;
 use crate::model::{Invitation, Page, Role};
+use crate::p;
 use crate::query::{Kind, ListQuery};
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "i.seq, i.id, o.id, i.organization, i.email, i.role, i.first_name, i.last_name, \
     i.preferred_language, i.expires, i.status, i.delivery_status, ib.id, ab.id, i.version, i.created, i.modified";
@@ -24,7 +23,7 @@ pub const FIELDS: &[Field] = &[
     Field::new("created", "i.created", Kind::Time),
 ];
 
-fn row(r: &Row) -> rusqlite::Result<Invitation> {
+fn row(r: &Row) -> Result<Invitation> {
     let role: String = r.get(5)?;
     Ok(Invitation {
         seq: r.get(0)?,
@@ -47,30 +46,22 @@ fn row(r: &Row) -> rusqlite::Result<Invitation> {
     })
 }
 
-pub fn by_id(c: &Connection, org: i64, id: &str) -> Result<Option<Invitation>> {
+pub fn by_id(c: &impl Db, org: i64, id: &str) -> Result<Option<Invitation>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE i.organization = ? AND i.id = ?");
-    optional(c.prepare_cached(&sql)?.query_row(params![org, id], row))
+    c.one(&sql, &p![org, id], row)
 }
 
-pub fn by_hash(c: &Connection, hash: &[u8]) -> Result<Option<Invitation>> {
+pub fn by_hash(c: &impl Db, hash: &[u8]) -> Result<Option<Invitation>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE i.token_hash = CAST(? AS BLOB)");
-    optional(c.prepare_cached(&sql)?.query_row([hash], row))
+    c.one(&sql, &p![hash], row)
 }
 
 /// An open, unexpired invitation of `org` for this email, if any.
-pub fn open_for_email(
-    c: &Connection,
-    org: i64,
-    email: &str,
-    now: &str,
-) -> Result<Option<Invitation>> {
+pub fn open_for_email(c: &impl Db, org: i64, email: &str, now: &str) -> Result<Option<Invitation>> {
     let sql = format!(
         "SELECT {COLS}{FROM} WHERE i.organization = ? AND i.email_key = ? AND i.status = 'open' AND i.expires > ?"
     );
-    optional(
-        c.prepare_cached(&sql)?
-            .query_row(params![org, crate::model::fold(email), now], row),
-    )
+    c.one(&sql, &p![org, crate::model::fold(email), now], row)
 }
 
 pub struct NewInvitation<'a> {
@@ -87,13 +78,10 @@ pub struct NewInvitation<'a> {
     pub at: &'a str,
 }
 
-pub fn insert(c: &Connection, n: &NewInvitation) -> Result<Invitation> {
-    c.prepare_cached(
-        "INSERT INTO invitations (id, organization, email, email_key, role, first_name, last_name, \
+pub fn insert(c: &impl Db, n: &NewInvitation) -> Result<Invitation> {
+    c.exec("INSERT INTO invitations (id, organization, email, email_key, role, first_name, last_name, \
          preferred_language, token_hash, expires, status, delivery_status, invited_by, version, created, modified) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 'pending', ?, 1, ?, ?)",
-    )?
-    .execute(params![
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', 'pending', ?, 1, ?, ?)", &p![
         n.id,
         n.org,
         n.email,
@@ -111,74 +99,68 @@ pub fn insert(c: &Connection, n: &NewInvitation) -> Result<Invitation> {
     Ok(by_id(c, n.org, n.id)?.expect("row just inserted"))
 }
 
-pub fn set_delivery(c: &Connection, seq: i64, status: &str) -> Result<()> {
-    c.prepare_cached("UPDATE invitations SET delivery_status = ? WHERE seq = ?")?
-        .execute(params![status, seq])?;
+pub fn set_delivery(c: &impl Db, seq: i64, status: &str) -> Result<()> {
+    c.exec(
+        "UPDATE invitations SET delivery_status = ? WHERE seq = ?",
+        &p![status, seq],
+    )?;
     Ok(())
 }
 
 /// Replaces the token (re-send): the old token stops working.
-pub fn rotate(c: &Connection, seq: i64, hash: &[u8], expires: &str, at: &str) -> Result<()> {
-    c.prepare_cached(
+pub fn rotate(c: &impl Db, seq: i64, hash: &[u8], expires: &str, at: &str) -> Result<()> {
+    c.exec(
         "UPDATE invitations SET token_hash = ?, expires = ?, delivery_status = 'pending', \
          version = version + 1, modified = ? WHERE seq = ? AND status = 'open'",
-    )?
-    .execute(params![hash, expires, at, seq])?;
+        &p![hash, expires, at, seq],
+    )?;
     Ok(())
 }
 
 /// open → revoked; false if it was not open.
-pub fn revoke(c: &Connection, seq: i64, at: &str) -> Result<bool> {
-    let n = c
-        .prepare_cached(
-            "UPDATE invitations SET status = 'revoked', version = version + 1, modified = ? \
+pub fn revoke(c: &impl Db, seq: i64, at: &str) -> Result<bool> {
+    let n = c.exec(
+        "UPDATE invitations SET status = 'revoked', version = version + 1, modified = ? \
              WHERE seq = ? AND status = 'open'",
-        )?
-        .execute(params![at, seq])?;
+        &p![at, seq],
+    )?;
     Ok(n == 1)
 }
 
 /// open and unexpired → accepted, in one statement; false if someone else got there first.
-pub fn consume(c: &Connection, seq: i64, user: i64, at: &str) -> Result<bool> {
-    let n = c
-        .prepare_cached(
-            "UPDATE invitations SET status = 'accepted', accepted_by = ?, version = version + 1, modified = ? \
-             WHERE seq = ? AND status = 'open' AND expires > ?",
-        )?
-        .execute(params![user, at, seq, at])?;
+pub fn consume(c: &impl Db, seq: i64, user: i64, at: &str) -> Result<bool> {
+    let n = c.exec("UPDATE invitations SET status = 'accepted', accepted_by = ?, version = version + 1, modified = ? \
+             WHERE seq = ? AND status = 'open' AND expires > ?", &p![user, at, seq, at])?;
     Ok(n == 1)
 }
 
 /// Open (not accepted, not revoked, not yet expired) invitations of an organization.
-pub fn open_count(c: &Connection, org: i64, now: &str) -> Result<i64> {
-    Ok(c.prepare_cached(
-        "SELECT count(*) FROM invitations WHERE organization = ? AND status = 'open' AND expires > ?",
-    )?
-    .query_row(params![org, now], |r| r.get(0))?)
+pub fn open_count(c: &impl Db, org: i64, now: &str) -> Result<i64> {
+    c.scalar("SELECT count(*) FROM invitations WHERE organization = ? AND status = 'open' AND expires > ?", &p![org, now])
 }
 
 /// Lists an organization's invitations; `status` filters by the effective status.
 pub fn list(
-    c: &Connection,
+    c: &impl Db,
     org: i64,
     status: Option<&str>,
     now: &str,
     q: &ListQuery,
 ) -> Result<Page<Invitation>> {
-    let mut params: Vec<Sql> = vec![Sql::Integer(org)];
+    let mut params: Vec<V> = vec![V::Int(org)];
     let mut filter = String::from(" WHERE i.organization = ?");
     match status {
         Some("open") => {
             filter.push_str(" AND i.status = 'open' AND i.expires > ?");
-            params.push(Sql::Text(now.to_string()));
+            params.push(V::Text(now.to_string()));
         }
         Some("expired") => {
             filter.push_str(" AND i.status = 'open' AND i.expires <= ?");
-            params.push(Sql::Text(now.to_string()));
+            params.push(V::Text(now.to_string()));
         }
         Some(s) => {
             filter.push_str(" AND i.status = ?");
-            params.push(Sql::Text(s.to_string()));
+            params.push(V::Text(s.to_string()));
         }
         None => {}
     }

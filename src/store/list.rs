@@ -3,9 +3,9 @@
 //! parameters. A name the table does not declare is an internal error (the wire layer
 //! only builds queries from declared fields).
 
+use super::db::{ps, Db, Row, V};
 use crate::error::{Error, Result};
 use crate::query::{Kind, ListQuery, Op, Val};
-use rusqlite::types::Value as Sql;
 
 /// A filterable or orderable field of a list: its public name, the SQL expression it
 /// stands for, its kind, and (for references) the subquery mapping a uuid to a seq.
@@ -69,20 +69,20 @@ fn find<'a>(fields: &'a [Field], name: &str) -> Result<&'a Field> {
         .ok_or_else(|| Error::Internal(format!("list query names an undeclared field {name:?}")))
 }
 
-fn bind(v: &Val) -> Sql {
+fn bind(v: &Val) -> V {
     match v {
-        Val::Text(s) => Sql::Text(s.clone()),
-        Val::Int(i) => Sql::Integer(*i),
+        Val::Text(s) => V::Text(s.clone()),
+        Val::Int(i) => V::Int(*i),
     }
 }
 
 /// The start of a list's filter: ` WHERE 1`, and, for a non-staff caller `visible_to`,
 /// ` AND <clause>` with the caller's seq bound to each `?` in the clause.
-pub fn visibility(visible_to: Option<i64>, clause: &str) -> (String, Vec<Sql>) {
+pub fn visibility(visible_to: Option<i64>, clause: &str) -> (String, Vec<V>) {
     let mut filter = String::from(" WHERE 1");
     let mut params = vec![];
     if let Some(me) = visible_to {
-        params = vec![Sql::Integer(me); clause.matches('?').count()];
+        params = vec![V::Int(me); clause.matches('?').count()];
         filter.push_str(" AND ");
         filter.push_str(clause);
     }
@@ -95,7 +95,7 @@ pub fn where_sql(
     q: &ListQuery,
     fields: &[Field],
     search_col: &str,
-    params: &mut Vec<Sql>,
+    params: &mut Vec<V>,
 ) -> Result<String> {
     let mut sql = String::new();
     for c in &q.conds {
@@ -107,7 +107,7 @@ pub fn where_sql(
             // a stored key with the folded value is `orgreg_fold(key) = orgreg_fold(?)`
             // and can use the key's index.
             Op::Eq(Val::Text(s)) | Op::IEq(s) if f.stored_folded => {
-                params.push(Sql::Text(crate::model::fold(s)));
+                params.push(V::Text(crate::model::fold(s)));
                 format!("{col} = ?")
             }
             Op::Eq(v) => {
@@ -119,17 +119,17 @@ pub fn where_sql(
                 }
             }
             Op::IEq(s) => {
-                params.push(Sql::Text(s.clone()));
+                params.push(V::Text(s.clone()));
                 format!("orgreg_fold({col}) = orgreg_fold(?)")
             }
             Op::IContains(s) => {
-                params.push(Sql::Text(crate::model::fold(s)));
+                params.push(V::Text(crate::model::fold(s)));
                 format!("instr(orgreg_fold(coalesce({col}, '')), ?) > 0")
             }
             Op::StartsWith(s) => {
                 let folded = crate::model::fold(s);
-                params.push(Sql::Text(folded.clone()));
-                params.push(Sql::Text(folded));
+                params.push(V::Text(folded.clone()));
+                params.push(V::Text(folded));
                 format!("substr(orgreg_fold(coalesce({col}, '')), 1, length(?)) = ?")
             }
             Op::In(vs) => {
@@ -167,7 +167,7 @@ pub fn where_sql(
         }
     }
     for term in &q.search {
-        params.push(Sql::Text(crate::model::fold(term)));
+        params.push(V::Text(crate::model::fold(term)));
         sql.push_str(&format!(" AND instr({search_col}, ?) > 0"));
     }
     Ok(sql)
@@ -264,11 +264,11 @@ pub fn fts_match(q: &ListQuery, fts: &Fts) -> Option<String> {
 /// candidates. With more candidates the term is common and the list walks its order
 /// instead, checking the exact predicate row by row.
 pub fn fts_restrict(
-    c: &rusqlite::Connection,
+    c: &impl Db,
     q: &ListQuery,
     fts: &Fts,
     filter: &mut String,
-    params: &mut Vec<Sql>,
+    params: &mut Vec<V>,
 ) -> Result<()> {
     let Some(m) = fts_match(q, fts) else {
         return Ok(());
@@ -278,10 +278,10 @@ pub fn fts_restrict(
         t = fts.table,
         lim = FTS_DRIVE_MAX + 1
     );
-    record(&sql, &[Sql::Text(m.clone())]);
-    let key = [Sql::Text(m.clone())];
+    record(&sql, &[V::Text(m.clone())]);
+    let key = [V::Text(m.clone())];
     let n = super::counts::cached(&sql, &key, || {
-        Ok(c.prepare_cached(&sql)?.query_row([&m], |r| r.get(0))?)
+        Ok(c.one(&sql, &ps(&key), |r| r.get::<i64>(0))?.unwrap_or(0))
     })?;
     if n <= FTS_DRIVE_MAX {
         filter.push_str(&format!(
@@ -289,7 +289,7 @@ pub fn fts_restrict(
             k = fts.key,
             t = fts.table
         ));
-        params.push(Sql::Text(m));
+        params.push(V::Text(m));
     }
     Ok(())
 }
@@ -297,31 +297,31 @@ pub fn fts_restrict(
 #[cfg(test)]
 thread_local! {
     /// Every list statement run on this thread, with its parameters (the query-plan test).
-    pub static RECORDED: std::cell::RefCell<Vec<(String, Vec<Sql>)>> =
+    pub static RECORDED: std::cell::RefCell<Vec<(String, Vec<V>)>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
-fn record(sql: &str, params: &[Sql]) {
+fn record(sql: &str, params: &[V]) {
     RECORDED.with(|r| r.borrow_mut().push((sql.to_string(), params.to_vec())));
 }
 
 #[cfg(not(test))]
-fn record(_: &str, _: &[Sql]) {}
+fn record(_: &str, _: &[V]) {}
 
 /// Each plain `?` of `sql` wrapped in a cast to its bound value's type. SQLite expires
 /// a cached statement and re-prepares it on every run when a WHERE parameter of a query
 /// with a LEFT JOIN is bound anew; through a cast it keeps the prepared plan (indexes
 /// still apply: the cast is a constant). The list SQL built here uses only plain `?`,
 /// in the order of `params`.
-fn typed_params(sql: &str, params: &[Sql]) -> String {
+fn typed_params(sql: &str, params: &[V]) -> String {
     let mut out = String::with_capacity(sql.len() + params.len() * 20);
     let mut kinds = params.iter();
     for (i, part) in sql.split('?').enumerate() {
         if i > 0 {
             out.push_str(match kinds.next() {
-                Some(Sql::Integer(_)) => "CAST(? AS INTEGER)",
-                Some(Sql::Text(_)) => "CAST(? AS TEXT)",
+                Some(V::Int(_)) => "CAST(? AS INTEGER)",
+                Some(V::Text(_)) => "CAST(? AS TEXT)",
                 _ => "?",
             });
         }
@@ -339,14 +339,14 @@ fn typed_params(sql: &str, params: &[Sql]) -> String {
 /// when a further row exists (so a `next` link is offered), and exact on the last page.
 #[allow(clippy::too_many_arguments)]
 pub fn page<T>(
-    c: &rusqlite::Connection,
+    c: &impl Db,
     cols: &str,
     from: &str,
     filter: &str,
-    mut params: Vec<Sql>,
+    mut params: Vec<V>,
     order: &str,
     q: &ListQuery,
-    row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+    row: impl FnMut(&Row) -> Result<T>,
 ) -> Result<crate::model::Page<T>> {
     let count_sql = format!(
         "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {})",
@@ -355,12 +355,12 @@ pub fn page<T>(
     let count_sql = typed_params(&count_sql, &params);
     record(&count_sql, &params);
     let counted = super::counts::cached(&count_sql, &params, || {
-        Ok(c.prepare_cached(&count_sql)?
-            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?)
+        Ok(c.one(&count_sql, &ps(&params), |r| r.get::<i64>(0))?
+            .unwrap_or(0))
     })?;
     // One row past the page tells whether a further row exists (for a count past the cap).
-    params.push(Sql::Integer(q.limit.saturating_add(1)));
-    params.push(Sql::Integer(q.offset));
+    params.push(V::Int(q.limit.saturating_add(1)));
+    params.push(V::Int(q.offset));
     // Late row lookup: the page's keys first (filter and order only: unused LEFT JOINs
     // drop out), then the columns, joins and per-row subqueries (member counts) for those
     // rows alone, not for every row the sort or the offset passes over.
@@ -371,10 +371,7 @@ pub fn page<T>(
     );
     let sql = typed_params(&sql, &params);
     record(&sql, &params);
-    let mut items = c
-        .prepare_cached(&sql)?
-        .query_map(rusqlite::params_from_iter(params.iter()), row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut items = c.all(&sql, &ps(&params), row)?;
     let more = items.len() as i64 > q.limit.max(0);
     items.truncate(q.limit.max(0) as usize);
     let count = if counted <= COUNT_CAP {

@@ -6,8 +6,8 @@
 
 use super::{Field, RECORDED};
 use crate::query::{Cond, Kind, ListQuery, Op, Val};
+use crate::store::db::V as Sql;
 use crate::store::{activity, customers, invitations, members, orgs, users};
-use rusqlite::types::Value as Sql;
 use rusqlite::Connection;
 
 const LARGE: &[(&str, &str)] = &[

@@ -1,12 +1,12 @@
 //! Queries on `memberships`.
 
+use super::db::{Db, Row, V};
 use super::list::{self, Field};
-use super::{optional, INT_PARAM, TEXT_PARAM};
+use super::{INT_PARAM, TEXT_PARAM};
 use crate::error::Result;
 use crate::model::{MemberStatus, Membership, Page, Role};
+use crate::p;
 use crate::query::{Kind, ListQuery};
-use rusqlite::types::Value as Sql;
-use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "m.seq, m.id, o.id, m.organization, u.id, m.user, u.username, u.email, m.role, \
     m.status, m.is_active, ab.id, m.approved_at, m.version, m.created, m.modified";
@@ -44,7 +44,7 @@ const MEMBER_FTS: list::Fts = list::Fts {
     covers: &["username"],
 };
 
-fn row(r: &Row) -> rusqlite::Result<Membership> {
+fn row(r: &Row) -> Result<Membership> {
     let role: String = r.get(8)?;
     let status: String = r.get(9)?;
     Ok(Membership {
@@ -67,10 +67,10 @@ fn row(r: &Row) -> rusqlite::Result<Membership> {
     })
 }
 
-pub fn get(c: &Connection, org: i64, user: i64) -> Result<Option<Membership>> {
+pub fn get(c: &impl Db, org: i64, user: i64) -> Result<Option<Membership>> {
     let sql =
         format!("SELECT {COLS}{FROM} WHERE m.organization = {INT_PARAM} AND m.user = {INT_PARAM}");
-    optional(c.prepare_cached(&sql)?.query_row([org, user], row))
+    c.one(&sql, &p![org, user], row)
 }
 
 pub struct NewMember<'a> {
@@ -83,40 +83,37 @@ pub struct NewMember<'a> {
     pub at: &'a str,
 }
 
-pub fn insert(c: &Connection, m: &NewMember) -> Result<Membership> {
+pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
     let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
-    c.prepare_cached(
+    c.exec(
         "INSERT INTO memberships (id, organization, user, role, status, is_active, approved_by, \
          approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-    )?
-    .execute(params![
-        crate::model::new_id(),
-        m.org,
-        m.user,
-        m.role.as_str(),
-        m.status.as_str(),
-        m.is_active,
-        m.approved_by,
-        approved_at,
-        m.at,
-        m.at
-    ])?;
+        &p![
+            crate::model::new_id(),
+            m.org,
+            m.user,
+            m.role.as_str(),
+            m.status.as_str(),
+            m.is_active,
+            m.approved_by,
+            approved_at,
+            m.at,
+            m.at
+        ],
+    )?;
     Ok(get(c, m.org, m.user)?.expect("row just inserted"))
 }
 
 /// Writes role, status, is_active and approval of an existing membership.
 pub fn update(
-    c: &Connection,
+    c: &impl Db,
     m: &Membership,
     approved_by: Option<i64>,
     at: &str,
 ) -> Result<Membership> {
-    c.prepare_cached(
-        "UPDATE memberships SET role = ?, status = ?, is_active = ?, \
+    c.exec("UPDATE memberships SET role = ?, status = ?, is_active = ?, \
          approved_by = coalesce(?, approved_by), approved_at = ?, version = version + 1, modified = ? \
-         WHERE seq = ?",
-    )?
-    .execute(params![
+         WHERE seq = ?", &p![
         m.role.as_str(),
         m.status.as_str(),
         m.is_active,
@@ -128,41 +125,38 @@ pub fn update(
     Ok(get(c, m.organization_seq, m.user_seq)?.expect("row exists"))
 }
 
-pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM memberships WHERE seq = ?")?
-        .execute([seq])?;
+pub fn delete(c: &impl Db, seq: i64) -> Result<()> {
+    c.exec("DELETE FROM memberships WHERE seq = ?", &p![seq])?;
     Ok(())
 }
 
 /// Active approved owners of `org`.
-pub fn active_owner_count(c: &Connection, org: i64) -> Result<i64> {
-    Ok(c.prepare_cached(
+pub fn active_owner_count(c: &impl Db, org: i64) -> Result<i64> {
+    c.scalar(
         "SELECT count(*) FROM memberships WHERE organization = ? AND role = 'owner' \
          AND status = 'approved' AND is_active = 1",
-    )?
-    .query_row([org], |r| r.get(0))?)
+        &p![org],
+    )
 }
 
 /// (role, status, is_active, count) for the summary.
-pub fn counts(c: &Connection, org: i64) -> Result<Vec<(String, String, bool, i64)>> {
-    let mut stmt = c.prepare_cached(
+pub fn counts(c: &impl Db, org: i64) -> Result<Vec<(String, String, bool, i64)>> {
+    c.all(
         "SELECT role, status, is_active, count(*) FROM memberships WHERE organization = ? \
          GROUP BY role, status, is_active",
-    )?;
-    let rows = stmt.query_map([org], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        &p![org],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
 }
 
 /// The caller's memberships (organization uuid, role, status), for `/v1/me`.
-pub fn of_user(c: &Connection, user: i64) -> Result<Vec<Membership>> {
+pub fn of_user(c: &impl Db, user: i64) -> Result<Vec<Membership>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE m.user = ? ORDER BY m.seq");
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map([user], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    c.all(&sql, &p![user], row)
 }
 
-pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>> {
-    let mut params: Vec<Sql> = vec![Sql::Integer(org)];
+pub fn list(c: &impl Db, org: i64, q: &ListQuery) -> Result<Page<Membership>> {
+    let mut params: Vec<V> = vec![V::Int(org)];
     let mut filter = String::from(" WHERE m.organization = ?");
     filter.push_str(&list::where_sql(q, FIELDS, "u.search_text", &mut params)?);
     list::fts_restrict(c, q, &MEMBER_FTS, &mut filter, &mut params)?;
@@ -170,18 +164,14 @@ pub fn list(c: &Connection, org: i64, q: &ListQuery) -> Result<Page<Membership>>
     list::page(c, COLS, FROM, &filter, params, &order, q, row)
 }
 
-pub fn by_id(c: &Connection, id: &str) -> Result<Option<Membership>> {
+pub fn by_id(c: &impl Db, id: &str) -> Result<Option<Membership>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE m.id = {TEXT_PARAM}");
-    optional(c.prepare_cached(&sql)?.query_row([id], row))
+    c.one(&sql, &p![id], row)
 }
 
 /// Memberships across organizations. `visible_to` (a non-staff user) restricts to their
 /// own and those of organizations whose customer they own.
-pub fn list_all(
-    c: &Connection,
-    visible_to: Option<i64>,
-    q: &ListQuery,
-) -> Result<Page<Membership>> {
+pub fn list_all(c: &impl Db, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<Membership>> {
     let (mut filter, mut params) = list::visibility(
         visible_to,
         "(m.user = ? OR o.customer IN (SELECT co.customer FROM customer_owners co WHERE co.user = ?))",
@@ -214,10 +204,10 @@ pub const GLOBAL_FIELDS: &[Field] = &[
 ];
 
 /// The user seqs of every membership of an organization, whatever its state.
-pub fn list_all_of_org(c: &Connection, org: i64) -> Result<Vec<i64>> {
-    let rows = c
-        .prepare_cached("SELECT user FROM memberships WHERE organization = ? ORDER BY seq")?
-        .query_map([org], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<i64>>>()?;
-    Ok(rows)
+pub fn list_all_of_org(c: &impl Db, org: i64) -> Result<Vec<i64>> {
+    c.all(
+        "SELECT m.user FROM memberships m WHERE m.organization = ? ORDER BY m.seq",
+        &p![org],
+        |r| r.get(0),
+    )
 }

@@ -2,12 +2,13 @@
 //! (active approved membership, or ownership of the organization's customer) because it
 //! must be part of every list query; the rule itself is owned by registry::policy.
 
+use super::db::{Db, Row};
 use super::list::{self, Field};
-use super::{json_col, optional, unique_violation, INT_PARAM, TEXT_PARAM};
+use super::{json_col, INT_PARAM, TEXT_PARAM};
 use crate::error::Result;
 use crate::model::{fold, Org, Page, UserRef};
+use crate::p;
 use crate::query::{Kind, ListQuery};
-use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "o.seq, o.id, o.name, o.description, o.native_name, o.abbreviation, \
     o.logo_url, o.currency_code, c.id, o.customer, o.metadata, o.accepts_join_requests, \
@@ -68,7 +69,7 @@ pub const FTS: list::Fts = list::Fts {
     ],
 };
 
-fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
+fn user_ref(r: &Row, at: usize) -> Result<Option<UserRef>> {
     let seq: Option<i64> = r.get(at)?;
     Ok(match seq {
         None => None,
@@ -82,7 +83,7 @@ fn user_ref(r: &Row, at: usize) -> rusqlite::Result<Option<UserRef>> {
     })
 }
 
-fn row(r: &Row) -> rusqlite::Result<Org> {
+fn row(r: &Row) -> Result<Org> {
     Ok(Org {
         seq: r.get(0)?,
         id: r.get(1)?,
@@ -106,19 +107,19 @@ fn row(r: &Row) -> rusqlite::Result<Org> {
     })
 }
 
-pub fn by_id(c: &Connection, id: &str) -> Result<Option<Org>> {
+pub fn by_id(c: &impl Db, id: &str) -> Result<Option<Org>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE o.id = {TEXT_PARAM}");
-    optional(c.prepare_cached(&sql)?.query_row([id], row))
+    c.one(&sql, &p![id], row)
 }
 
-pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<Org>> {
+pub fn by_seq(c: &impl Db, seq: i64) -> Result<Option<Org>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE o.seq = {INT_PARAM}");
-    optional(c.prepare_cached(&sql)?.query_row([seq], row))
+    c.one(&sql, &p![seq], row)
 }
 
-pub fn by_name(c: &Connection, name: &str) -> Result<Option<Org>> {
+pub fn by_name(c: &impl Db, name: &str) -> Result<Option<Org>> {
     let sql = format!("SELECT {COLS}{FROM} WHERE o.name_key = {TEXT_PARAM}");
-    optional(c.prepare_cached(&sql)?.query_row([fold(name)], row))
+    c.one(&sql, &p![fold(name)], row)
 }
 
 /// The fields a create or update writes.
@@ -174,14 +175,11 @@ const UNIQUE: &[(&str, &str)] = &[
     ("organizations.abbreviation_key", "abbreviation"),
 ];
 
-pub fn insert(c: &Connection, o: &OrgRow) -> Result<Org> {
-    c.prepare_cached(
-        "INSERT INTO organizations (id, name, name_key, description, native_name, native_name_key, \
+pub fn insert(c: &impl Db, o: &OrgRow) -> Result<Org> {
+    c.exec_unique("INSERT INTO organizations (id, name, name_key, description, native_name, native_name_key, \
          abbreviation, abbreviation_key, logo_url, currency_code, customer, owner, metadata, \
          accepts_join_requests, search_text, version, created, modified, created_by, modified_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
-    )?
-    .execute(params![
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)", &p![
         o.id,
         o.name,
         fold(&o.name),
@@ -201,19 +199,15 @@ pub fn insert(c: &Connection, o: &OrgRow) -> Result<Org> {
         o.at,
         o.by,
         o.by,
-    ])
-    .map_err(|e| unique_violation(e, UNIQUE))?;
+    ], UNIQUE)?;
     Ok(by_id(c, &o.id)?.expect("row just inserted"))
 }
 
-pub fn update(c: &Connection, seq: i64, o: &OrgRow) -> Result<Org> {
-    c.prepare_cached(
-        "UPDATE organizations SET name = ?, name_key = ?, description = ?, native_name = ?, \
+pub fn update(c: &impl Db, seq: i64, o: &OrgRow) -> Result<Org> {
+    c.exec_unique("UPDATE organizations SET name = ?, name_key = ?, description = ?, native_name = ?, \
          native_name_key = ?, abbreviation = ?, abbreviation_key = ?, logo_url = ?, currency_code = ?, \
          customer = ?, owner = ?, metadata = ?, accepts_join_requests = ?, search_text = ?, \
-         version = version + 1, modified = ?, modified_by = ? WHERE seq = ?",
-    )?
-    .execute(params![
+         version = version + 1, modified = ?, modified_by = ? WHERE seq = ?", &p![
         o.name,
         fold(&o.name),
         o.description,
@@ -231,39 +225,34 @@ pub fn update(c: &Connection, seq: i64, o: &OrgRow) -> Result<Org> {
         o.at,
         o.by,
         seq,
-    ])
-    .map_err(|e| unique_violation(e, UNIQUE))?;
+    ], UNIQUE)?;
     Ok(by_seq(c, seq)?.expect("row exists"))
 }
 
 /// Deletes the organization; memberships and invitations go with it (ON DELETE CASCADE).
-pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM organizations WHERE seq = ?")?
-        .execute([seq])?;
+pub fn delete(c: &impl Db, seq: i64) -> Result<()> {
+    c.exec("DELETE FROM organizations WHERE seq = ?", &p![seq])?;
     Ok(())
 }
 
 /// How many organizations name `user` as owner.
-pub fn owned_count(c: &Connection, user: i64) -> Result<i64> {
-    Ok(
-        c.prepare_cached("SELECT count(*) FROM organizations WHERE owner = ?")?
-            .query_row([user], |r| r.get(0))?,
+pub fn owned_count(c: &impl Db, user: i64) -> Result<i64> {
+    c.scalar(
+        "SELECT count(*) FROM organizations WHERE owner = ?",
+        &p![user],
     )
 }
 
 /// Whether `user` may see `org` without being staff: an active approved member or an
 /// owner of its customer.
-pub fn visible_to(c: &Connection, org: i64, user: i64) -> Result<bool> {
-    Ok(c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM memberships WHERE organization = ?1 AND user = ?2 \
+pub fn visible_to(c: &impl Db, org: i64, user: i64) -> Result<bool> {
+    c.scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE organization = ?1 AND user = ?2 \
            AND status = 'approved' AND is_active = 1) \
          OR EXISTS (SELECT 1 FROM organizations o JOIN customer_owners co ON co.customer = o.customer \
-           WHERE o.seq = ?1 AND co.user = ?2)",
-    )?
-    .query_row([org, user], |r| r.get(0))?)
+           WHERE o.seq = ?1 AND co.user = ?2)", &p![org, user])
 }
 
-pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<Org>> {
+pub fn list(c: &impl Db, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<Org>> {
     let (mut filter, mut params) = list::visibility(visible_to, &VISIBLE.replace("?1v", "?"));
     filter.push_str(&list::where_sql(q, FIELDS, "o.search_text", &mut params)?);
     list::fts_restrict(c, q, &FTS, &mut filter, &mut params)?;
@@ -273,25 +262,19 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
 
 /// Points `owner` at the earliest remaining active owner member (or NULL): used when the
 /// recorded owner stops being one.
-pub fn repoint_owner(c: &Connection, org: i64, at: &str) -> Result<bool> {
-    let n = c
-        .prepare_cached(
-            "UPDATE organizations SET owner = (SELECT m.user FROM memberships m WHERE m.organization = ?1 \
+pub fn repoint_owner(c: &impl Db, org: i64, at: &str) -> Result<bool> {
+    let n = c.exec("UPDATE organizations SET owner = (SELECT m.user FROM memberships m WHERE m.organization = ?1 \
                AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1 ORDER BY m.seq LIMIT 1), \
                version = version + 1, modified = ?2 \
              WHERE seq = ?1 AND (owner IS NULL OR owner NOT IN (SELECT m.user FROM memberships m \
-               WHERE m.organization = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1))",
-        )?
-        .execute(rusqlite::params![org, at])?;
+               WHERE m.organization = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1))", &p![org, at])?;
     Ok(n == 1)
 }
 
 /// Every organization in creation order (exports).
-pub fn all(c: &Connection) -> Result<Vec<Org>> {
+pub fn all(c: &impl Db) -> Result<Vec<Org>> {
     let sql = format!("SELECT {COLS}{FROM} ORDER BY o.seq");
-    let mut stmt = c.prepare(&sql)?;
-    let rows = stmt.query_map([], row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    c.all(&sql, &[], row)
 }
 
 #[cfg(test)]

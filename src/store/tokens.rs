@@ -8,16 +8,16 @@ use crate::p;
 
 const COLS: &str = "t.id, t.kind, t.name, t.prefix, t.expires, t.revoked, t.last_used, t.created";
 
-fn row(r: &dyn Row) -> Result<Token> {
+fn row(r: &Row) -> Result<Token> {
     Ok(Token {
-        id: r.text(0)?,
-        kind: r.text(1)?,
-        name: r.text(2)?,
-        prefix: r.text(3)?,
-        expires: r.opt_text(4)?,
-        revoked: r.bool(5)?,
-        last_used: r.opt_text(6)?,
-        created: r.text(7)?,
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        expires: r.get(4)?,
+        revoked: r.get(5)?,
+        last_used: r.get(6)?,
+        created: r.get(7)?,
     })
 }
 
@@ -66,12 +66,12 @@ pub fn lookup(c: &impl Db, hash: &[u8], now: &str) -> Result<Option<LiveToken>> 
         &p![hash, now],
         |r| {
             Ok(LiveToken {
-                user: r.int(0)?,
-                id: r.text(1)?,
-                kind: r.text(2)?,
-                last_used: r.opt_text(3)?,
-                seq: r.int(4)?,
-                expires: r.opt_text(5)?,
+                user: r.get(0)?,
+                id: r.get(1)?,
+                kind: r.get(2)?,
+                last_used: r.get(3)?,
+                seq: r.get(4)?,
+                expires: r.get(5)?,
             })
         },
     )
@@ -108,7 +108,7 @@ pub fn list(c: &impl Db, user: i64, now: &str, limit: i64, offset: i64) -> Resul
         .one(
             &format!("SELECT count(*) FROM tokens t WHERE {LIVE}"),
             &p![user, now],
-            |r| r.int(0),
+            |r| r.get(0),
         )?
         .unwrap_or(0);
     let sql =

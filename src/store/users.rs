@@ -1,12 +1,13 @@
 //! Queries on `users`. The password hash leaves this module only through
 //! `password_hash_by_username`, for verification.
 
+use super::db::{Db, Row};
+use super::json_col;
 use super::list::{self, Field};
-use super::{json_col, optional, unique_violation};
 use crate::error::Result;
 use crate::model::{fold, Page, User, UserRef};
+use crate::p;
 use crate::query::{Kind, ListQuery};
-use rusqlite::{params, Connection, Row};
 
 const COLS: &str = "u.seq, u.id, u.username, u.email, u.first_name, u.last_name, u.company, \
     u.job_title, u.avatar_url, u.preferred_language, u.metadata, u.is_active, u.is_staff, \
@@ -31,7 +32,7 @@ pub const FTS: list::Fts = list::Fts {
     covers: &["username", "email", "first_name", "last_name"],
 };
 
-fn row(r: &Row) -> rusqlite::Result<User> {
+fn row(r: &Row) -> Result<User> {
     Ok(User {
         seq: r.get(0)?,
         id: r.get(1)?,
@@ -54,44 +55,40 @@ fn row(r: &Row) -> rusqlite::Result<User> {
     })
 }
 
-pub fn by_id(c: &Connection, id: &str) -> Result<Option<User>> {
+pub fn by_id(c: &impl Db, id: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {COLS} FROM users u WHERE u.id = ?");
-    optional(c.prepare_cached(&sql)?.query_row([id], row))
+    c.one(&sql, &p![id], row)
 }
 
-pub fn by_seq(c: &Connection, seq: i64) -> Result<Option<User>> {
+pub fn by_seq(c: &impl Db, seq: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {COLS} FROM users u WHERE u.seq = ?");
-    optional(c.prepare_cached(&sql)?.query_row([seq], row))
+    c.one(&sql, &p![seq], row)
 }
 
-pub fn by_username(c: &Connection, username: &str) -> Result<Option<User>> {
+pub fn by_username(c: &impl Db, username: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {COLS} FROM users u WHERE u.username_key = ?");
-    optional(c.prepare_cached(&sql)?.query_row([fold(username)], row))
+    c.one(&sql, &p![fold(username)], row)
 }
 
-pub fn by_email(c: &Connection, email: &str) -> Result<Option<User>> {
+pub fn by_email(c: &impl Db, email: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {COLS} FROM users u WHERE u.email_key = ?");
-    optional(c.prepare_cached(&sql)?.query_row([fold(email)], row))
+    c.one(&sql, &p![fold(email)], row)
 }
 
 /// The user and their stored PHC hash, for password verification only.
 pub fn password_hash_by_username(
-    c: &Connection,
+    c: &impl Db,
     username: &str,
 ) -> Result<Option<(User, Option<String>)>> {
     let sql = format!("SELECT {COLS}, u.password_hash FROM users u WHERE u.username_key = ?");
-    optional(
-        c.prepare_cached(&sql)?
-            .query_row([fold(username)], |r| Ok((row(r)?, r.get(18)?))),
-    )
+    c.one(&sql, &p![fold(username)], |r| Ok((row(r)?, r.get(18)?)))
 }
 
-pub fn user_ref(c: &Connection, seq: i64) -> Result<Option<UserRef>> {
-    optional(
-        c.prepare_cached(
-            "SELECT seq, id, username, first_name, last_name FROM users WHERE seq = ?",
-        )?
-        .query_row([seq], |r| {
+pub fn user_ref(c: &impl Db, seq: i64) -> Result<Option<UserRef>> {
+    c.one(
+        "SELECT seq, id, username, first_name, last_name FROM users WHERE seq = ?",
+        &p![seq],
+        |r| {
             Ok(UserRef {
                 seq: r.get(0)?,
                 id: r.get(1)?,
@@ -99,14 +96,14 @@ pub fn user_ref(c: &Connection, seq: i64) -> Result<Option<UserRef>> {
                 first_name: r.get(3)?,
                 last_name: r.get(4)?,
             })
-        }),
+        },
     )
 }
 
-pub fn staff_exists(c: &Connection) -> Result<bool> {
-    Ok(
-        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE is_staff = 1)")?
-            .query_row([], |r| r.get(0))?,
+pub fn staff_exists(c: &impl Db) -> Result<bool> {
+    c.scalar(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE is_staff = 1)",
+        &[],
     )
 }
 
@@ -126,49 +123,46 @@ const UNIQUE: &[(&str, &str)] = &[
 ];
 
 /// Inserts `u` (its `seq` is ignored) with an optional password hash; returns the stored row.
-pub fn insert(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<User> {
-    c.prepare_cached(
+pub fn insert(c: &impl Db, u: &User, password_hash: Option<&str>) -> Result<User> {
+    c.exec_unique(
         "INSERT INTO users (id, username, username_key, email, email_key, first_name, last_name, \
          company, job_title, avatar_url, preferred_language, metadata, is_active, is_staff, \
          is_service_account, password_hash, search_text, version, created, modified) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-    )?
-    .execute(params![
-        u.id,
-        u.username,
-        fold(&u.username),
-        u.email,
-        u.email.as_deref().map(fold),
-        u.first_name,
-        u.last_name,
-        u.company,
-        u.job_title,
-        u.avatar_url,
-        u.preferred_language,
-        u.metadata.to_string(),
-        u.is_active,
-        u.is_staff,
-        u.is_service_account,
-        password_hash,
-        search_text(u),
-        u.created,
-        u.modified,
-    ])
-    .map_err(|e| unique_violation(e, UNIQUE))?;
+        &p![
+            u.id,
+            u.username,
+            fold(&u.username),
+            u.email,
+            u.email.as_deref().map(fold),
+            u.first_name,
+            u.last_name,
+            u.company,
+            u.job_title,
+            u.avatar_url,
+            u.preferred_language,
+            u.metadata.to_string(),
+            u.is_active,
+            u.is_staff,
+            u.is_service_account,
+            password_hash,
+            search_text(u),
+            u.created,
+            u.modified,
+        ],
+        UNIQUE,
+    )?;
     Ok(by_id(c, &u.id)?.expect("row just inserted"))
 }
 
 /// Writes every mutable field of `u`, bumps its version; `password_hash` replaces the
 /// stored hash when given.
-pub fn update(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<User> {
-    c.prepare_cached(
-        "UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, \
+pub fn update(c: &impl Db, u: &User, password_hash: Option<&str>) -> Result<User> {
+    c.exec_unique("UPDATE users SET username = ?, username_key = ?, email = ?, email_key = ?, first_name = ?, \
          last_name = ?, company = ?, job_title = ?, avatar_url = ?, preferred_language = ?, \
          metadata = ?, is_active = ?, is_staff = ?, is_service_account = ?, \
          password_hash = coalesce(?, password_hash), search_text = ?, version = version + 1, \
-         modified = ? WHERE seq = ?",
-    )?
-    .execute(params![
+         modified = ? WHERE seq = ?", &p![
         u.username,
         fold(&u.username),
         u.email,
@@ -187,43 +181,41 @@ pub fn update(c: &Connection, u: &User, password_hash: Option<&str>) -> Result<U
         search_text(u),
         u.modified,
         u.seq,
-    ])
-    .map_err(|e| unique_violation(e, UNIQUE))?;
+    ], UNIQUE)?;
     Ok(by_seq(c, u.seq)?.expect("row exists"))
 }
 
-pub fn delete(c: &Connection, seq: i64) -> Result<()> {
-    c.prepare_cached("DELETE FROM users WHERE seq = ?")?
-        .execute([seq])?;
+pub fn delete(c: &impl Db, seq: i64) -> Result<()> {
+    c.exec("DELETE FROM users WHERE seq = ?", &p![seq])?;
     Ok(())
 }
 
 /// Organizations (their uuids) where `user` is the only active approved owner.
-pub fn sole_owner_of(c: &Connection, user: i64) -> Result<Vec<String>> {
-    let mut stmt = c.prepare_cached(
+pub fn sole_owner_of(c: &impl Db, user: i64) -> Result<Vec<String>> {
+    c.all(
         "SELECT o.id FROM memberships m JOIN organizations o ON o.seq = m.organization \
          WHERE m.user = ?1 AND m.role = 'owner' AND m.status = 'approved' AND m.is_active = 1 \
          AND NOT EXISTS (SELECT 1 FROM memberships m2 WHERE m2.organization = m.organization \
            AND m2.user != ?1 AND m2.role = 'owner' AND m2.status = 'approved' AND m2.is_active = 1)",
-    )?;
-    let rows = stmt.query_map([user], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        &p![user],
+        |r| r.get(0),
+    )
 }
 
 /// Whether `a` and `b` are both approved members of one organization, `a` actively.
-pub fn share_an_org(c: &Connection, a: i64, b: i64) -> Result<bool> {
-    Ok(c.prepare_cached(
+pub fn share_an_org(c: &impl Db, a: i64, b: i64) -> Result<bool> {
+    c.scalar(
         "SELECT EXISTS (SELECT 1 FROM memberships ma JOIN memberships mb \
            ON mb.organization = ma.organization \
          WHERE ma.user = ? AND ma.status = 'approved' AND ma.is_active = 1 \
            AND mb.user = ? AND mb.status = 'approved')",
-    )?
-    .query_row([a, b], |r| r.get(0))?)
+        &p![a, b],
+    )
 }
 
 /// Lists users; `visible_to` (a non-staff caller's seq) restricts to themself and their
 /// co-members.
-pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<User>> {
+pub fn list(c: &impl Db, visible_to: Option<i64>, q: &ListQuery) -> Result<Page<User>> {
     let (mut filter, mut params) = list::visibility(
         visible_to,
         "(u.seq = ? OR u.seq IN (SELECT mb.user FROM memberships ma JOIN memberships mb \
@@ -236,20 +228,18 @@ pub fn list(c: &Connection, visible_to: Option<i64>, q: &ListQuery) -> Result<Pa
     list::page(c, COLS, " FROM users u", &filter, params, &order, q, row)
 }
 
-pub fn active_staff_count(c: &Connection) -> Result<i64> {
-    Ok(
-        c.prepare_cached("SELECT count(*) FROM users WHERE is_staff = 1 AND is_active = 1")?
-            .query_row([], |r| r.get(0))?,
+pub fn active_staff_count(c: &impl Db) -> Result<i64> {
+    c.scalar(
+        "SELECT count(*) FROM users WHERE is_staff = 1 AND is_active = 1",
+        &[],
     )
 }
 
 /// Every user in creation order, with the password hash when `with_hash` (exports).
-pub fn all(c: &Connection, with_hash: bool) -> Result<Vec<(User, Option<String>)>> {
+pub fn all(c: &impl Db, with_hash: bool) -> Result<Vec<(User, Option<String>)>> {
     let sql = format!("SELECT {COLS}, u.password_hash FROM users u ORDER BY u.seq");
-    let mut stmt = c.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| {
+    c.all(&sql, &[], |r| {
         let hash: Option<String> = r.get(18)?;
         Ok((row(r)?, hash.filter(|_| with_hash)))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
 }
