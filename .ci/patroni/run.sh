@@ -9,7 +9,7 @@
 #        VERIFY_SQL   SQL returning every stored write id, one per row
 #                     (default: SELECT id FROM writes)
 #        WARMUP (3) / AFTER (3) seconds of writing before / after the failover,
-#        MAX_FAILOVER (30) seconds, KEEP=1 keeps the temp dir.
+#        MAX_FAILOVER (30) seconds, SYNC_STRICT (false|true), KEEP=1 keeps the temp dir.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -26,6 +26,7 @@ VERIFY_SQL=${VERIFY_SQL:-"SELECT id FROM writes"}
 WARMUP=${WARMUP:-3}
 AFTER=${AFTER:-3}
 MAX_FAILOVER=${MAX_FAILOVER:-30}
+SYNC_STRICT=${SYNC_STRICT:-false}   # true: never commit without a sync standby (see README)
 PGBIN=/usr/lib/postgresql/15/bin
 N=3
 t0=$EPOCHREALTIME
@@ -151,6 +152,7 @@ bootstrap:
     maximum_lag_on_failover: 1048576
     primary_start_timeout: 0
     synchronous_mode: true
+    synchronous_mode_strict: $SYNC_STRICT
     postgresql:
       use_pg_rewind: true
       use_slots: true
