@@ -296,7 +296,7 @@ for round in $(seq 1 "$ROUNDS"); do
   first=""
   deadline=$((SECONDS + MAX_FAILOVER + 1))
   while [ $SECONDS -lt $deadline ]; do
-    first=$(awk -v k="$kill_ts" '$2 > k { print $2; exit }' "$work/acked$round")
+    first=$(awk -v k="$kill_ts" '$2 > k && (m == "" || $2 < m) { m = $2 } END { print m }' "$work/acked$round")
     [ -n "$first" ] && break
     sleep 0.05
   done
