@@ -37,7 +37,9 @@ die() { echo "FAIL: $*" >&2; exit 1; }
 
 # --- 1. packages -----------------------------------------------------------------
 if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q patroni etcd-server >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q patroni etcd-server >/dev/null \
+    || { apt-get update -q >/dev/null && apt-get install -y -q patroni etcd-server >/dev/null; }
 fi
 # The Debian packages ship enabled services; make sure none of them runs beside us.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
