@@ -728,7 +728,11 @@ fn insert_ceiling(dir: &Path, secs: u64) -> Stats {
         lat.push(t.elapsed().as_micros() as u32);
         i += 1;
     }
-    let took = start.elapsed().as_secs_f64();
+    loop_stats(lat, start.elapsed().as_secs_f64())
+}
+
+/// Stats of a one-thread loop: latencies in µs over `took` seconds.
+fn loop_stats(mut lat: Vec<u32>, took: f64) -> Stats {
     lat.sort_unstable();
     let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
     Stats {
@@ -781,17 +785,7 @@ fn schema_insert_ceiling(dir: &Path, secs: u64) -> Stats {
         lat.push(t.elapsed().as_micros() as u32);
         i += 1;
     }
-    let took = start.elapsed().as_secs_f64();
-    lat.sort_unstable();
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
-    Stats {
-        rps: lat.len() as f64 / took,
-        p50: pct(0.5),
-        p99: pct(0.99),
-        p999: pct(0.999),
-        errors: 0,
-        peak_mb: 0.0,
-    }
+    loop_stats(lat, start.elapsed().as_secs_f64())
 }
 
 // ---------------------------------------------------------------- main
