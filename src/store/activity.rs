@@ -55,7 +55,7 @@ pub fn insert(c: &impl Db, a: &Activity) -> Result<()> {
 /// Newest first; `organization` restricts to one organization's feed.
 pub fn list(c: &impl Db, organization: Option<&str>, q: &ListQuery) -> Result<Page<Activity>> {
     let mut params: Vec<V> = vec![];
-    let mut filter = String::from(" WHERE 1");
+    let mut filter = String::from(" WHERE TRUE");
     if let Some(org) = organization {
         params.push(V::Text(org.to_string()));
         filter.push_str(" AND a.organization = ?");

@@ -43,7 +43,7 @@ pub fn by_seq(c: &impl Db, seq: i64) -> Result<Option<Customer>> {
 
 pub fn is_owner(c: &impl Db, customer: i64, user: i64) -> Result<bool> {
     c.scalar(
-        "SELECT EXISTS (SELECT 1 FROM customer_owners WHERE customer = ? AND user = ?)",
+        "SELECT EXISTS (SELECT 1 FROM customer_owners WHERE customer = ? AND \"user\" = ?)",
         &p![customer, user],
     )
 }
@@ -91,10 +91,10 @@ pub fn org_count(c: &impl Db, seq: i64) -> Result<i64> {
 /// Lists customers; `owned_by` restricts to the customers a non-staff user owns.
 pub fn list(c: &impl Db, owned_by: Option<i64>, q: &ListQuery) -> Result<Page<Customer>> {
     let mut params: Vec<V> = vec![];
-    let mut filter = String::from(" WHERE 1");
+    let mut filter = String::from(" WHERE TRUE");
     if let Some(me) = owned_by {
         params.push(V::Int(me));
-        filter.push_str(" AND c.seq IN (SELECT customer FROM customer_owners WHERE user = ?)");
+        filter.push_str(" AND c.seq IN (SELECT customer FROM customer_owners WHERE \"user\" = ?)");
     }
     filter.push_str(&list::where_sql(
         q,

@@ -7,8 +7,11 @@
 //! rusqlite's own methods). Parameters are `P` values (`p!(a, b, …)` builds the array;
 //! `V` is the owned kind lists collect), rows are read with `Row::get` by position. The SQLite implementation is
 //! rusqlite's own connection with its statement cache, so the fast path stays as it was.
-//! Store modules move onto this seam one at a time (`tokens` first); the others still
-//! take `&rusqlite::Connection`, which implements `Db`, so callers do not change.
+//! The PostgreSQL implementation is `store::pg::PgDb`, a transaction that translates the
+//! SQL once per statement text (`store::pg::dialect`). The SQL is therefore written in
+//! the part of SQLite's dialect PostgreSQL also accepts or that `dialect` rewrites:
+//! `TRUE`/`FALSE` rather than `1`/`0` as conditions, `"user"` quoted where unqualified,
+//! an alias on every subquery in FROM, stored booleans compared as 0/1 integers.
 
 use crate::error::{Error, Result};
 
@@ -126,30 +129,144 @@ pub struct Row<'a> {
 
 enum Inner<'a> {
     Sqlite(&'a rusqlite::Row<'a>),
+    Pg(&'a postgres::Row),
 }
 
-impl Row<'_> {
+impl<'a> Row<'a> {
+    pub(crate) fn pg(r: &'a postgres::Row) -> Row<'a> {
+        Row {
+            inner: Inner::Pg(r),
+        }
+    }
+
     pub fn get<T: Col>(&self, i: usize) -> Result<T> {
         match self.inner {
             Inner::Sqlite(r) => T::sqlite(r, i),
+            Inner::Pg(r) => T::pg(r, i),
         }
     }
 }
 
-/// A type a column can be read as. Today every type SQLite's driver reads; the
-/// PostgreSQL engine adds its own reading per type (booleans there are BIGINT 0/1 too).
+/// A type a column can be read as, on each engine. Booleans are stored as 0/1 integers
+/// on both; PostgreSQL also yields real booleans (`EXISTS`, `x IS NOT NULL`), so `bool`
+/// reads either there. Integers read BIGINT, INTEGER or SMALLINT (`count(*)` is BIGINT).
+/// Strings read any text type, and JSON (`json_agg`).
 pub trait Col: Sized {
     fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self>;
+    fn pg(r: &postgres::Row, i: usize) -> Result<Self>;
 }
 
-impl<T: rusqlite::types::FromSql> Col for T {
-    fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self> {
-        Ok(r.get(i)?)
+/// The PostgreSQL readings behind `Col`: each accepts the types its Rust type may come
+/// from and converts.
+mod pgread {
+    use postgres::types::{FromSql, Type};
+    type E = Box<dyn std::error::Error + Sync + Send>;
+
+    pub struct Int(pub i64);
+    impl<'a> FromSql<'a> for Int {
+        fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, E> {
+            Ok(Int(match *ty {
+                Type::INT8 => i64::from_sql(ty, raw)?,
+                Type::INT4 => i64::from(i32::from_sql(ty, raw)?),
+                Type::INT2 => i64::from(i16::from_sql(ty, raw)?),
+                _ => i64::from(bool::from_sql(ty, raw)?),
+            }))
+        }
+        fn accepts(ty: &Type) -> bool {
+            matches!(*ty, Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL)
+        }
     }
+
+    pub struct Bool(pub bool);
+    impl<'a> FromSql<'a> for Bool {
+        fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, E> {
+            Ok(Bool(match *ty {
+                Type::BOOL => bool::from_sql(ty, raw)?,
+                _ => Int::from_sql(ty, raw)?.0 != 0,
+            }))
+        }
+        fn accepts(ty: &Type) -> bool {
+            Int::accepts(ty)
+        }
+    }
+
+    pub struct Text(pub String);
+    impl<'a> FromSql<'a> for Text {
+        fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, E> {
+            // The binary form of every accepted type is the UTF-8 text itself.
+            Ok(Text(std::str::from_utf8(raw)?.to_string()))
+        }
+        fn accepts(ty: &Type) -> bool {
+            matches!(
+                *ty,
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN | Type::JSON
+            )
+        }
+    }
+
+    pub struct Bytes(pub Vec<u8>);
+    impl<'a> FromSql<'a> for Bytes {
+        fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, E> {
+            Ok(Bytes(Vec::<u8>::from_sql(ty, raw)?))
+        }
+        fn accepts(ty: &Type) -> bool {
+            *ty == Type::BYTEA
+        }
+    }
+}
+
+fn pg_err(e: postgres::Error) -> Error {
+    super::pg::db(e)
+}
+
+/// `Col` for `$t` and `Option<$t>`: SQLite through rusqlite's own reading, PostgreSQL
+/// through the `pgread` type `$w`, converted by `$f`.
+macro_rules! col {
+    ($t:ty, $w:ty, $f:expr) => {
+        impl Col for $t {
+            fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self> {
+                Ok(r.get::<_, $t>(i)?)
+            }
+            fn pg(r: &postgres::Row, i: usize) -> Result<Self> {
+                let f: fn($w) -> Result<$t> = $f;
+                f(r.try_get::<_, $w>(i).map_err(pg_err)?)
+            }
+        }
+        impl Col for Option<$t> {
+            fn sqlite(r: &rusqlite::Row, i: usize) -> Result<Self> {
+                Ok(r.get::<_, Option<$t>>(i)?)
+            }
+            fn pg(r: &postgres::Row, i: usize) -> Result<Self> {
+                let f: fn($w) -> Result<$t> = $f;
+                r.try_get::<_, Option<$w>>(i)
+                    .map_err(pg_err)?
+                    .map(f)
+                    .transpose()
+            }
+        }
+    };
+}
+
+col!(i64, pgread::Int, |v| Ok(v.0));
+col!(u16, pgread::Int, |v| u16::try_from(v.0).map_err(|_| {
+    Error::Internal(format!("{} is out of range for u16", v.0))
+}));
+col!(bool, pgread::Bool, |v| Ok(v.0));
+col!(String, pgread::Text, |v| Ok(v.0));
+col!(Vec<u8>, pgread::Bytes, |v| Ok(v.0));
+
+/// The database engine behind a `Db`, for the few places whose SQL has no portable
+/// form (the FTS5 lookup).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
 }
 
 /// What a store function needs from a connection or transaction.
 pub trait Db {
+    /// Which engine runs the SQL.
+    fn engine(&self) -> Engine;
     /// Runs a statement that returns no rows; the number of rows it changed.
     fn exec(&self, sql: &str, params: &[P]) -> Result<usize>;
     /// The first row of a query, mapped by `f`, or `None` when it has none.
@@ -198,6 +315,10 @@ impl rusqlite::ToSql for V {
 }
 
 impl Db for rusqlite::Connection {
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+
     fn exec(&self, sql: &str, params: &[P]) -> Result<usize> {
         Ok(self
             .prepare_cached(sql)?

@@ -3,7 +3,7 @@
 //! parameters. A name the table does not declare is an internal error (the wire layer
 //! only builds queries from declared fields).
 
-use super::db::{ps, Db, Row, V};
+use super::db::{ps, Db, Engine, Row, V};
 use crate::error::{Error, Result};
 use crate::query::{Kind, ListQuery, Op, Val};
 
@@ -76,10 +76,10 @@ fn bind(v: &Val) -> V {
     }
 }
 
-/// The start of a list's filter: ` WHERE 1`, and, for a non-staff caller `visible_to`,
+/// The start of a list's filter: ` WHERE TRUE`, and, for a non-staff caller `visible_to`,
 /// ` AND <clause>` with the caller's seq bound to each `?` in the clause.
 pub fn visibility(visible_to: Option<i64>, clause: &str) -> (String, Vec<V>) {
-    let mut filter = String::from(" WHERE 1");
+    let mut filter = String::from(" WHERE TRUE");
     let mut params = vec![];
     if let Some(me) = visible_to {
         params = vec![V::Int(me); clause.matches('?').count()];
@@ -124,17 +124,17 @@ pub fn where_sql(
             }
             Op::IContains(s) => {
                 params.push(V::Text(crate::model::fold(s)));
-                format!("instr(orgreg_fold(coalesce({col}, '')), ?) > 0")
+                format!("instr(coalesce(orgreg_fold({col}), ''), ?) > 0")
             }
             Op::StartsWith(s) => {
                 let folded = crate::model::fold(s);
                 params.push(V::Text(folded.clone()));
                 params.push(V::Text(folded));
-                format!("substr(orgreg_fold(coalesce({col}, '')), 1, length(?)) = ?")
+                format!("substr(coalesce(orgreg_fold({col}), ''), 1, length(?)) = ?")
             }
             Op::In(vs) => {
                 if vs.is_empty() {
-                    "0".to_string()
+                    "FALSE".to_string()
                 } else {
                     let marks = vec!["?"; vs.len()].join(", ");
                     params.extend(vs.iter().map(bind));
@@ -161,7 +161,7 @@ pub fn where_sql(
             }
         };
         if c.negate {
-            sql.push_str(&format!(" AND NOT coalesce({clause}, 0)"));
+            sql.push_str(&format!(" AND NOT coalesce({clause}, FALSE)"));
         } else {
             sql.push_str(&format!(" AND {clause}"));
         }
@@ -178,7 +178,14 @@ pub fn order_sql(q: &ListQuery, fields: &[Field], default: &str, seq_col: &str) 
     let mut parts = vec![];
     for (name, desc) in &q.order {
         let f = find(fields, name)?;
-        parts.push(format!("{} {}", f.sql, if *desc { "DESC" } else { "ASC" }));
+        // NULLs sort first ascending, as SQLite sorts them (PostgreSQL's default is last);
+        // on SQLite these are the defaults, spelled out.
+        let dir = if *desc {
+            "DESC NULLS LAST"
+        } else {
+            "ASC NULLS FIRST"
+        };
+        parts.push(format!("{} {dir}", f.sql));
     }
     if parts.is_empty() && !default.is_empty() {
         parts.push(default.to_string());
@@ -270,11 +277,16 @@ pub fn fts_restrict(
     filter: &mut String,
     params: &mut Vec<V>,
 ) -> Result<()> {
+    // PostgreSQL has no FTS5 table: the exact `strpos` predicates alone decide there
+    // (the pg_trgm index on `search_text` can serve a `LIKE` form of them later).
+    if c.engine() == Engine::Postgres {
+        return Ok(());
+    }
     let Some(m) = fts_match(q, fts) else {
         return Ok(());
     };
     let sql = format!(
-        "SELECT count(*) FROM (SELECT 1 FROM {t} WHERE {t} MATCH ? LIMIT {lim})",
+        "SELECT count(*) FROM (SELECT 1 FROM {t} WHERE {t} MATCH ? LIMIT {lim}) AS n",
         t = fts.table,
         lim = FTS_DRIVE_MAX + 1
     );
@@ -349,7 +361,7 @@ pub fn page<T>(
     row: impl FnMut(&Row) -> Result<T>,
 ) -> Result<crate::model::Page<T>> {
     let count_sql = format!(
-        "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {})",
+        "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {}) AS n",
         COUNT_CAP + 1
     );
     let count_sql = typed_params(&count_sql, &params);

@@ -86,7 +86,7 @@ pub struct NewMember<'a> {
 pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
     let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
     c.exec(
-        "INSERT INTO memberships (id, organization, user, role, status, is_active, approved_by, \
+        "INSERT INTO memberships (id, organization, \"user\", role, status, is_active, approved_by, \
          approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         &p![
             crate::model::new_id(),
@@ -200,7 +200,12 @@ pub const GLOBAL_FIELDS: &[Field] = &[
         "m.status",
         Kind::Enum(&["pending", "approved", "rejected"]),
     ),
-    Field::new("is_approved", "(m.status = 'approved')", Kind::Bool),
+    // 0/1 like every stored boolean (PostgreSQL would not compare a boolean with 1).
+    Field::new(
+        "is_approved",
+        "(CASE WHEN m.status = 'approved' THEN 1 ELSE 0 END)",
+        Kind::Bool,
+    ),
 ];
 
 /// The user seqs of every membership of an organization, whatever its state.

@@ -246,7 +246,7 @@ pub fn owned_count(c: &impl Db, user: i64) -> Result<i64> {
 /// Whether `user` may see `org` without being staff: an active approved member or an
 /// owner of its customer.
 pub fn visible_to(c: &impl Db, org: i64, user: i64) -> Result<bool> {
-    c.scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE organization = ?1 AND user = ?2 \
+    c.scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE organization = ?1 AND \"user\" = ?2 \
            AND status = 'approved' AND is_active = 1) \
          OR EXISTS (SELECT 1 FROM organizations o JOIN customer_owners co ON co.customer = o.customer \
            WHERE o.seq = ?1 AND co.user = ?2)", &p![org, user])

@@ -91,7 +91,7 @@ pub fn migrate(client: &mut Client) -> Result<()> {
 }
 
 /// Any other database error: a bug or an outage, logged with its cause.
-fn db(e: postgres::Error) -> Error {
+pub(crate) fn db(e: postgres::Error) -> Error {
     Error::Internal(format!("database: {}", one_line(&e)))
 }
 
@@ -123,4 +123,317 @@ fn target(config: &postgres::Config) -> String {
         config.get_user().unwrap_or("?"),
         config.get_dbname().unwrap_or("?")
     )
+}
+
+// ---------------------------------------------------------------------------------------
+// The engine seam (store::db) on PostgreSQL
+
+use super::db::{Db, Engine, Row, P};
+use postgres::types::{IsNull, ToSql, Type};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// A PostgreSQL transaction as a `Db`: every store function runs on it unchanged. The
+/// store's SQL is translated to this dialect once per statement text (`dialect`) and
+/// prepared once per transaction.
+pub struct PgDb<'a> {
+    tx: RefCell<postgres::Transaction<'a>>,
+    prepared: RefCell<HashMap<Arc<str>, postgres::Statement>>,
+}
+
+impl<'a> PgDb<'a> {
+    pub fn new(tx: postgres::Transaction<'a>) -> PgDb<'a> {
+        PgDb {
+            tx: RefCell::new(tx),
+            prepared: RefCell::new(HashMap::new()),
+        }
+    }
+
+    pub fn commit(self) -> Result<()> {
+        self.tx.into_inner().commit().map_err(db)
+    }
+
+    pub fn rollback(self) -> Result<()> {
+        self.tx.into_inner().rollback().map_err(db)
+    }
+
+    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
+        let sql = dialect(sql);
+        if let Some(st) = self.prepared.borrow().get(&sql) {
+            return Ok(st.clone());
+        }
+        let st = self
+            .tx
+            .borrow_mut()
+            .prepare(&sql)
+            .map_err(|e| Error::Internal(format!("database: {} in {sql}", one_line(&e))))?;
+        self.prepared.borrow_mut().insert(sql, st.clone());
+        Ok(st)
+    }
+
+    fn query(&self, sql: &str, params: &[P]) -> Result<Vec<postgres::Row>> {
+        let st = self.statement(sql)?;
+        self.tx
+            .borrow_mut()
+            .query(&st, &refs(params))
+            .map_err(|e| stmt_err(e, sql))
+    }
+}
+
+fn refs<'p>(params: &'p [P<'p>]) -> Vec<&'p (dyn ToSql + Sync)> {
+    params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
+}
+
+fn stmt_err(e: postgres::Error, sql: &str) -> Error {
+    Error::Internal(format!("database: {} in {}", one_line(&e), dialect(sql)))
+}
+
+impl Db for PgDb<'_> {
+    fn engine(&self) -> Engine {
+        Engine::Postgres
+    }
+
+    fn exec(&self, sql: &str, params: &[P]) -> Result<usize> {
+        let st = self.statement(sql)?;
+        let n = self
+            .tx
+            .borrow_mut()
+            .execute(&st, &refs(params))
+            .map_err(|e| stmt_err(e, sql))?;
+        Ok(n as usize)
+    }
+
+    /// Runs inside a savepoint: on PostgreSQL a failed statement aborts the whole
+    /// transaction, on SQLite only the statement; the savepoint keeps the transaction
+    /// usable after a conflict, as on SQLite.
+    fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize> {
+        let st = self.statement(sql)?;
+        let mut tx = self.tx.borrow_mut();
+        let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
+        match sp.execute(&st, &refs(params)) {
+            Ok(n) => {
+                sp.commit().map_err(db)?;
+                Ok(n as usize)
+            }
+            Err(e) => {
+                sp.rollback().map_err(db)?;
+                Err(unique_violation(e, map, sql))
+            }
+        }
+    }
+
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: &[P],
+        f: impl FnOnce(&Row) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self.query(sql, params)?.first() {
+            Some(r) => f(&Row::pg(r)).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: &[P],
+        mut f: impl FnMut(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.query(sql, params)?
+            .iter()
+            .map(|r| f(&Row::pg(r)))
+            .collect()
+    }
+}
+
+/// SQLSTATE 23505 as the same conflict `store::unique_violation` makes of SQLite's
+/// "UNIQUE constraint failed: table.column": `map` names columns `table.column`, matched
+/// against the error's table and its detail "Key (column, …)=(…) already exists.".
+fn unique_violation(e: postgres::Error, map: &[(&str, &str)], sql: &str) -> Error {
+    let Some(d) = e.as_db_error() else {
+        return stmt_err(e, sql);
+    };
+    if *d.code() != postgres::error::SqlState::UNIQUE_VIOLATION {
+        return stmt_err(e, sql);
+    }
+    let cols: Vec<&str> = d
+        .detail()
+        .and_then(|t| t.strip_prefix("Key ("))
+        .and_then(|t| t.split_once(")=("))
+        .map(|(cols, _)| cols.split(", ").map(|c| c.trim_matches('"')).collect())
+        .unwrap_or_default();
+    for (column, field) in map {
+        let (table, col) = column.split_once('.').unwrap_or(("", column));
+        if (table.is_empty() || d.table() == Some(table)) && cols.contains(&col) {
+            return Error::conflict(field, format!("A record with this {field} already exists."));
+        }
+    }
+    Error::state("A record with these values already exists.")
+}
+
+/// Binds a parameter as the type PostgreSQL inferred for it: an integer as BIGINT,
+/// INTEGER or SMALLINT (refused when out of range) or a 0/1 BOOLEAN; text as any text
+/// type; bytes as BYTEA; NULL as anything.
+impl ToSql for P<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            P::Null => Ok(IsNull::Yes),
+            P::Int(v) => match *ty {
+                Type::INT8 => v.to_sql(ty, out),
+                Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+                Type::BOOL if v == 0 || v == 1 => (v == 1).to_sql(ty, out),
+                _ => Err(format!("an integer ({v}) bound to a {ty} parameter").into()),
+            },
+            P::Text(s) => match *ty {
+                Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                    s.to_sql(ty, out)
+                }
+                _ => Err(format!("text bound to a {ty} parameter").into()),
+            },
+            P::Bytes(b) => match *ty {
+                Type::BYTEA => b.to_sql(ty, out),
+                _ => Err(format!("bytes bound to a {ty} parameter").into()),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Which types a value binds as depends on the value: `to_sql` decides.
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// The store's SQL (written for SQLite) in PostgreSQL's dialect, translated once per
+/// statement text and cached:
+/// - `?` and `?N` placeholders become `$N` (a plain `?` takes the number after the
+///   largest so far, as in SQLite); never inside a string literal or quoted name;
+/// - `instr(a, b)` → `strpos(a, b)`, `char(10)` → `chr(10)`,
+///   `json_group_array(` → `json_agg(`;
+/// - `CAST(x AS INTEGER)` → `CAST(x AS BIGINT)` (SQLite integers are 64-bit),
+///   `CAST(x AS BLOB)` → `CAST(x AS BYTEA)`.
+///
+/// `orgreg_fold` is a SQL function the migrations create (step 1).
+pub fn dialect(sql: &str) -> Arc<str> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<str>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(t) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(sql) {
+        return t.clone();
+    }
+    let t: Arc<str> = translate(sql).into();
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= 4096 {
+        map.clear();
+    }
+    map.insert(sql.to_string(), t.clone());
+    t
+}
+
+fn translate(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut code = String::new();
+    let mut max = 0usize;
+    let mut chars = sql.chars().peekable();
+    let flush = |code: &mut String, out: &mut String| {
+        out.push_str(&rewrite_code(code));
+        code.clear();
+    };
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\'' | '"' => {
+                flush(&mut code, &mut out);
+                out.push(ch);
+                // To the closing quote; a doubled quote inside reopens at once.
+                for c in chars.by_ref() {
+                    out.push(c);
+                    if c == ch {
+                        break;
+                    }
+                }
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                let n = if digits.is_empty() {
+                    max + 1
+                } else {
+                    digits.parse().unwrap_or(0)
+                };
+                max = max.max(n);
+                code.push_str(&format!("${n}"));
+            }
+            _ => code.push(ch),
+        }
+    }
+    flush(&mut code, &mut out);
+    out
+}
+
+/// The function and type renames, on SQL outside literals.
+fn rewrite_code(code: &str) -> String {
+    const RENAMES: &[(&str, &str)] = &[
+        ("json_group_array(", "json_agg("),
+        ("instr(", "strpos("),
+        ("char(", "chr("),
+        (" AS INTEGER)", " AS BIGINT)"),
+        (" AS BLOB)", " AS BYTEA)"),
+    ];
+    let mut s = code.to_string();
+    for (from, to) in RENAMES {
+        if !s.contains(from) {
+            continue;
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s.as_str();
+        while let Some(at) = rest.find(from) {
+            // A whole name: not the tail of a longer identifier.
+            let whole = !from.starts_with(|c: char| c.is_alphanumeric())
+                || !rest[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            out.push_str(&rest[..at]);
+            out.push_str(if whole { to } else { from });
+            rest = &rest[at + from.len()..];
+        }
+        out.push_str(rest);
+        s = out;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::translate;
+
+    #[test]
+    fn translates_the_store_dialect() {
+        assert_eq!(
+            translate("SELECT instr(a, ?) FROM t WHERE x = '?' AND y = ? AND z = ?"),
+            "SELECT strpos(a, $1) FROM t WHERE x = '?' AND y = $2 AND z = $3"
+        );
+        assert_eq!(
+            translate("WHERE a = ?1 AND b = ?2 OR a = ?1 AND c = ?"),
+            "WHERE a = $1 AND b = $2 OR a = $1 AND c = $3"
+        );
+        assert_eq!(
+            translate("SELECT CAST(? AS INTEGER), CAST(? AS BLOB), a || char(10) || 'char(10)'"),
+            "SELECT CAST($1 AS BIGINT), CAST($2 AS BYTEA), a || chr(10) || 'char(10)'"
+        );
+        assert_eq!(
+            translate("SELECT coalesce(json_group_array(u.id), '[]'), myinstr(x), \"it's\" = ?"),
+            "SELECT coalesce(json_agg(u.id), '[]'), myinstr(x), \"it's\" = $1"
+        );
+    }
 }

@@ -137,3 +137,13 @@ CREATE TABLE activity (
     request_id    TEXT
 );
 CREATE INDEX activity_organization ON activity(organization, seq);
+-- orgreg_fold(x): on SQLite a Rust function registered on every connection (full-Unicode
+-- lowercase, integers as their decimal text). Here a SQL function: lower(), which under the
+-- C collation (the one orgreg's databases are made with) folds ASCII letters only, so
+-- `icontains`/`iexact` on free text that is not a stored `*_key` column are ASCII-case-
+-- insensitive on PostgreSQL. The `*_key` columns are folded in Rust and compare exactly on
+-- both engines.
+CREATE FUNCTION orgreg_fold(text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)';
+CREATE FUNCTION orgreg_fold(bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT $1::text';
