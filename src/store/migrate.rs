@@ -20,14 +20,18 @@ pub fn latest() -> i64 {
     STEPS.len() as i64
 }
 
+/// The refusal to open a database whose schema is newer than this binary (both engines).
+pub fn newer_than_binary(version: i64, known: i64) -> Error {
+    Error::Internal(format!(
+        "the database schema is version {version}, newer than this orgreg knows ({known}); \
+         run a newer orgreg or restore a backup"
+    ))
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > latest() {
-        return Err(Error::Internal(format!(
-            "the database schema is version {version}, newer than this orgreg knows ({}); \
-             run a newer orgreg or restore a backup",
-            latest()
-        )));
+        return Err(newer_than_binary(version, latest()));
     }
     if version == latest() {
         return Ok(());

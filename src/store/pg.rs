@@ -68,12 +68,8 @@ pub fn migrate(client: &mut Client) -> Result<()> {
         }
         let version: i64 = rows[0].get(0);
         if version > latest() {
-            // The same words as SQLite's refusal (store::migrate).
-            return Err(Error::Internal(format!(
-                "the database schema is version {version}, newer than this orgreg knows ({}); \
-                 run a newer orgreg or restore a backup",
-                latest()
-            )));
+            // The same words as SQLite's refusal.
+            return Err(super::migrate::newer_than_binary(version, latest()));
         }
         if version == latest() {
             tx.commit().map_err(db)?;
