@@ -6,13 +6,13 @@ use super::{record, Change, Ctx, Registry};
 use crate::error::{Error, Result};
 use crate::model::{self, Token, User};
 use crate::store;
+use crate::store::db::Db;
 use argon2::password_hash::{
     rand_core::OsRng as PhOsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
 use base64::Engine;
 use rand::RngCore;
-use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Condvar, Mutex};
@@ -420,7 +420,7 @@ fn login_token(reg: &Registry, ctx: &Ctx, user: User, name: &str) -> Result<(Str
 
 /// Creates a token row and its activity row in `tx`; returns the secret (shown once).
 pub fn mint(
-    tx: &Connection,
+    tx: &impl Db,
     ctx: &Ctx,
     user: &User,
     kind: &str,

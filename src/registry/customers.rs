@@ -5,7 +5,7 @@ use crate::error::{Error, Errors, Result};
 use crate::model::{self, Customer, Page, Revision, User};
 use crate::query::ListQuery;
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Default, Clone)]
@@ -40,7 +40,7 @@ pub fn get(reg: &Registry, ctx: &Ctx, id: &str) -> Result<Customer> {
 
 /// A customer staff may change: 404 for one the caller cannot see, 403 for non-staff,
 /// 412 when `if_match` names another revision.
-fn writable(tx: &Connection, me: &User, id: &str, if_match: Option<&[String]>) -> Result<Customer> {
+fn writable(tx: &impl Db, me: &User, id: &str, if_match: Option<&[String]>) -> Result<Customer> {
     let old = store::customers::by_id(tx, id)?.ok_or(Error::NotFound)?;
     policy::require_customer_read(tx, me, old.seq)?;
     policy::require_staff(me)?;
@@ -49,7 +49,7 @@ fn writable(tx: &Connection, me: &User, id: &str, if_match: Option<&[String]>) -
 }
 
 /// Resolves owner uuids to user seqs, naming every unknown one.
-fn owner_seqs(tx: &Connection, owners: &[String]) -> Result<Vec<i64>> {
+fn owner_seqs(tx: &impl Db, owners: &[String]) -> Result<Vec<i64>> {
     let mut errors = Errors::default();
     let mut seqs = vec![];
     for id in owners {

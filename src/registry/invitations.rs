@@ -11,7 +11,7 @@ use crate::model::Invitation;
 use crate::model::{self, MemberStatus, Membership, Org, Page, Role, User};
 use crate::query::ListQuery;
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 use std::io::Write;
 
@@ -67,7 +67,7 @@ pub struct InviteInput {
     pub expires: Option<String>,
 }
 
-fn require_inviter(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
+fn require_inviter(c: &impl Db, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
     let (org, access) = load(c, ctx, key)?;
     access.require(OrgAction::Invite)?;
     Ok((org, access))
@@ -77,7 +77,7 @@ fn require_inviter(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgA
 /// stored invitation and its secret token. Also used by organization create.
 pub(super) fn create_in(
     reg: &Registry,
-    tx: &Connection,
+    tx: &impl Db,
     ctx: &Ctx,
     org: &Org,
     access: &OrgAccess,
@@ -142,7 +142,7 @@ pub(super) fn create_in(
 
 fn deliver(
     reg: &Registry,
-    tx: &Connection,
+    tx: &impl Db,
     inv: &Invitation,
     org: &Org,
     secret: &str,
@@ -400,7 +400,7 @@ pub fn accept(
     })
 }
 
-fn inv_approver(tx: &Connection, inv: &Invitation) -> Result<Option<i64>> {
+fn inv_approver(tx: &impl Db, inv: &Invitation) -> Result<Option<i64>> {
     Ok(match &inv.invited_by {
         Some(id) => store::users::by_id(tx, id)?.map(|u| u.seq),
         None => None,

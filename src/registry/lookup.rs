@@ -8,7 +8,7 @@ use super::{record, Change, Ctx};
 use crate::error::{Error, Result};
 use crate::model::{self, Org};
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 
 /// How a caller names an organization in a path: its uuid or its unique name.
@@ -29,7 +29,7 @@ impl OrgKey {
     }
 }
 
-pub(super) fn find(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
+pub(super) fn find(c: &impl Db, key: &OrgKey) -> Result<Option<Org>> {
     match key {
         OrgKey::Id(id) => store::orgs::by_id(c, id),
         OrgKey::Name(name) => store::orgs::by_name(c, name),
@@ -38,7 +38,7 @@ pub(super) fn find(c: &Connection, key: &OrgKey) -> Result<Option<Org>> {
 }
 
 /// The organization and the caller's access to it; 404 if absent or invisible.
-pub(super) fn load(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
+pub(super) fn load(c: &impl Db, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess)> {
     let me = ctx.user()?;
     let org = find(c, key)?.ok_or(Error::NotFound)?;
     let access = OrgAccess::of(c, ctx.rules, me, &org)?;
@@ -50,7 +50,7 @@ pub(super) fn load(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgA
 
 /// Keeps `owner` naming an active owner after a membership change; when it moves, the
 /// organization gets a new version and an `update` activity row.
-pub fn repoint_owner(tx: &Connection, ctx: &Ctx, org_seq: i64) -> Result<()> {
+pub fn repoint_owner(tx: &impl Db, ctx: &Ctx, org_seq: i64) -> Result<()> {
     let before = store::orgs::by_seq(tx, org_seq)?;
     if store::orgs::repoint_owner(tx, org_seq, &model::now())? {
         let after = store::orgs::by_seq(tx, org_seq)?.ok_or(Error::NotFound)?;

@@ -14,7 +14,7 @@ use crate::error::{Broken, Error, Errors, Result};
 use crate::model::{self, MemberStatus, Membership, Org, Page, Revision, Role, User};
 use crate::query::ListQuery;
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::json;
 
 /// Who a member route names: a user uuid, or `me`.
@@ -70,7 +70,7 @@ pub struct MemberPatch {
 
 /// The organization for the caller's own membership: found whenever the caller has a
 /// membership in it (any status) or can see it.
-fn load_for_self(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess, Membership)> {
+fn load_for_self(c: &impl Db, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAccess, Membership)> {
     let me = ctx.user()?;
     let org = find(c, key)?.ok_or(Error::NotFound)?;
     let access = OrgAccess::of(c, ctx.rules, me, &org)?;
@@ -83,7 +83,7 @@ fn load_for_self(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<(Org, OrgAcc
 /// (pending members reach their own request). `first` is required of the caller on the
 /// organization before another member is looked up (so a stranger learns nothing).
 fn resolve(
-    c: &Connection,
+    c: &impl Db,
     ctx: &Ctx,
     key: &MemberKey,
     uuid_is_self: bool,
@@ -203,12 +203,12 @@ pub fn request(reg: &Registry, ctx: &Ctx, key: &OrgKey, user_id: &str) -> Result
 }
 
 /// Keeps `organizations.owner` pointing at an active owner after a membership change.
-fn after_owner_change(tx: &Connection, ctx: &Ctx, org: &Org) -> Result<()> {
+fn after_owner_change(tx: &impl Db, ctx: &Ctx, org: &Org) -> Result<()> {
     super::lookup::repoint_owner(tx, ctx, org.seq)
 }
 
 /// 409 if `m` is the organization's last active owner and `still_owner` is false.
-fn guard_last_owner(tx: &Connection, m: &Membership, still_owner: bool) -> Result<()> {
+fn guard_last_owner(tx: &impl Db, m: &Membership, still_owner: bool) -> Result<()> {
     let is_active_owner =
         m.role == Role::Owner && m.status == MemberStatus::Approved && m.is_active;
     if is_active_owner
@@ -234,7 +234,7 @@ fn member_change(
 }
 
 fn write_change(
-    tx: &Connection,
+    tx: &impl Db,
     ctx: &Ctx,
     c: (String, String, String, serde_json::Value),
 ) -> Result<()> {
@@ -432,7 +432,7 @@ pub fn update(
 
 /// Applies `patch` to membership `old` if the caller may change it so.
 fn patch_one(
-    tx: &Connection,
+    tx: &impl Db,
     ctx: &Ctx,
     org: &Org,
     access: &OrgAccess,
@@ -453,7 +453,7 @@ fn patch_one(
 /// Sets a membership's role and activity (already authorised), keeping the last owner;
 /// records the change and re-points the organization's owner.
 fn change(
-    tx: &Connection,
+    tx: &impl Db,
     ctx: &Ctx,
     org: &Org,
     old: Membership,
@@ -507,7 +507,7 @@ pub fn remove(
 
 /// Deletes a membership (already authorised), keeping the last owner; records it and
 /// re-points the organization's owner.
-fn delete(tx: &Connection, ctx: &Ctx, org: &Org, m: &Membership) -> Result<()> {
+fn delete(tx: &impl Db, ctx: &Ctx, org: &Org, m: &Membership) -> Result<()> {
     guard_last_owner(tx, m, false)?;
     store::members::delete(tx, m.seq)?;
     write_change(
@@ -586,12 +586,7 @@ pub fn associate(
 
 /// The memberships of `users` in the organization, every one named (all-or-nothing: an
 /// unknown user or a non-member is a 400 naming it).
-fn members_of(
-    tx: &Connection,
-    org: &Org,
-    users: &[UserKey],
-    field: &str,
-) -> Result<Vec<Membership>> {
+fn members_of(tx: &impl Db, org: &Org, users: &[UserKey], field: &str) -> Result<Vec<Membership>> {
     let mut errors = Errors::default();
     let mut out: Vec<Membership> = vec![];
     for key in users {

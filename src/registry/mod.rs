@@ -20,9 +20,9 @@ pub mod users;
 use crate::config::OrgCreate;
 use crate::error::{Error, Result};
 use crate::model::{self, User};
+use crate::store::db::Db;
 use crate::store::Store;
 pub use rules::RuleSet;
-use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::net::IpAddr;
 
@@ -94,7 +94,7 @@ impl Registry {
     }
 
     /// Runs `f` on a read connection the registry owns.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&crate::store::Conn) -> Result<T>) -> Result<T> {
         self.store.read(f)
     }
 }
@@ -132,7 +132,7 @@ impl<'a> Change<'a> {
     }
 }
 
-pub fn record(tx: &Connection, ctx: &Ctx, ch: Change) -> Result<()> {
+pub fn record(tx: &impl Db, ctx: &Ctx, ch: Change) -> Result<()> {
     crate::store::activity::insert(
         tx,
         &model::Activity {

@@ -13,8 +13,8 @@ use super::{check_if_match, diff, policy, record, Change, Ctx, Patch, Registry};
 use crate::error::{Broken, Error, Result};
 use crate::model::{self, Invitation, MemberStatus, Org, Page, Revision, Role, User};
 use crate::query::ListQuery;
+use crate::store::db::Db;
 use crate::store::{self, orgs::OrgRow};
-use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Default, Clone)]
@@ -88,7 +88,7 @@ pub fn get_with_owner(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<(Org, O
     })
 }
 
-fn owner_of(c: &Connection, o: &Org) -> Result<Option<User>> {
+fn owner_of(c: &impl Db, o: &Org) -> Result<Option<User>> {
     match &o.owner {
         Some(u) => store::users::by_seq(c, u.seq),
         None => Ok(None),
@@ -97,7 +97,7 @@ fn owner_of(c: &Connection, o: &Org) -> Result<Option<User>> {
 
 /// The customer an organization is to belong to: one the caller may use, and, under a
 /// one-organization-per-customer rule set, one without an organization yet.
-fn resolve_customer(tx: &Connection, ctx: &Ctx, id: &str) -> Result<i64> {
+fn resolve_customer(tx: &impl Db, ctx: &Ctx, id: &str) -> Result<i64> {
     let me = ctx.user()?;
     let unknown = || Error::field("customer", "Unknown customer.");
     let cu = store::customers::by_id(tx, id)?.ok_or_else(unknown)?;
@@ -112,7 +112,7 @@ fn resolve_customer(tx: &Connection, ctx: &Ctx, id: &str) -> Result<i64> {
 
 /// The organization limit (the tighter of the registry's setting and the rule set's),
 /// checked for `owner` inside the transaction.
-fn check_limit(reg: &Registry, ctx: &Ctx, tx: &Connection, owner: i64) -> Result<()> {
+fn check_limit(reg: &Registry, ctx: &Ctx, tx: &impl Db, owner: i64) -> Result<()> {
     let limit = match (reg.settings.max_owned_orgs, ctx.rules.owned_limit) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -154,7 +154,7 @@ fn apply(row: &mut OrgRow, input: &OrgInput) {
 }
 
 /// Makes `user` an active, approved owner member of `org` (inserting or promoting).
-fn ensure_owner_member(tx: &Connection, ctx: &Ctx, org: &Org, user: i64, at: &str) -> Result<()> {
+fn ensure_owner_member(tx: &impl Db, ctx: &Ctx, org: &Org, user: i64, at: &str) -> Result<()> {
     let by = ctx.actor.as_ref().map(|u| u.seq);
     match store::members::get(tx, org.seq, user)? {
         Some(mut m) => {
@@ -230,7 +230,7 @@ pub struct Saved {
     pub invitation: Option<(Invitation, String)>,
 }
 
-fn saved(tx: &Connection, seq: i64, invitation: Option<(Invitation, String)>) -> Result<Saved> {
+fn saved(tx: &impl Db, seq: i64, invitation: Option<(Invitation, String)>) -> Result<Saved> {
     let org = store::orgs::by_seq(tx, seq)?.ok_or(Error::NotFound)?;
     let owner = owner_of(tx, &org)?;
     Ok(Saved {
@@ -427,7 +427,7 @@ pub fn summary(reg: &Registry, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
     reg.read(|c| summary_in(c, ctx, key))
 }
 
-fn summary_in(c: &Connection, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
+fn summary_in(c: &impl Db, ctx: &Ctx, key: &OrgKey) -> Result<Summary> {
     let (org, access) = load(c, ctx, key)?;
     access.require(OrgAction::ReadSummary)?;
     let counts = store::members::counts(c, org.seq)?;

@@ -10,7 +10,7 @@ use super::rules::{
 use crate::error::{Error, Result};
 use crate::model::{MemberStatus, Membership, Org, Role, User};
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 
 /// What the caller is to one organization.
 #[derive(Debug, Clone, Copy)]
@@ -43,12 +43,7 @@ pub enum OrgAction {
 }
 
 impl OrgAccess {
-    pub fn of(
-        c: &Connection,
-        rules: &'static RuleSet,
-        user: &User,
-        org: &Org,
-    ) -> Result<OrgAccess> {
+    pub fn of(c: &impl Db, rules: &'static RuleSet, user: &User, org: &Org) -> Result<OrgAccess> {
         let m = store::members::get(c, org.seq, user.seq)?;
         let active = m
             .as_ref()
@@ -293,7 +288,7 @@ pub fn require_create_for(actor: &User, owner_id: &str) -> Result<()> {
 /// Moving an organization between customers: staff, or an owner of the customer it
 /// leaves (if any) and of the one it joins (checked when that customer is resolved).
 pub fn require_customer_change(
-    c: &Connection,
+    c: &impl Db,
     actor: &User,
     from: Option<i64>,
     to_none: bool,
@@ -313,12 +308,12 @@ pub fn require_customer_change(
 }
 
 /// Whether `actor` may attach organizations to customer `customer`.
-pub fn may_use_customer(c: &Connection, actor: &User, customer: i64) -> Result<bool> {
+pub fn may_use_customer(c: &impl Db, actor: &User, customer: i64) -> Result<bool> {
     Ok(actor.is_staff || store::customers::is_owner(c, customer, actor.seq)?)
 }
 
 /// A user record: staff see everyone, a user sees themself and co-members.
-pub fn may_read_user(c: &Connection, actor: &User, target: &User) -> Result<bool> {
+pub fn may_read_user(c: &impl Db, actor: &User, target: &User) -> Result<bool> {
     Ok(actor.is_staff
         || actor.seq == target.seq
         || store::users::share_an_org(c, actor.seq, target.seq)?)
@@ -326,7 +321,7 @@ pub fn may_read_user(c: &Connection, actor: &User, target: &User) -> Result<bool
 
 /// PATCH/DELETE of a user: staff, or the user on themself; 403 for a co-member, 404 for a
 /// stranger.
-pub fn require_user_write(c: &Connection, actor: &User, target: &User) -> Result<()> {
+pub fn require_user_write(c: &impl Db, actor: &User, target: &User) -> Result<()> {
     if actor.is_staff || actor.seq == target.seq {
         return Ok(());
     }
@@ -340,7 +335,7 @@ pub fn require_user_write(c: &Connection, actor: &User, target: &User) -> Result
 }
 
 /// A customer: staff, or one of its owners (others: 404).
-pub fn require_customer_read(c: &Connection, actor: &User, customer: i64) -> Result<()> {
+pub fn require_customer_read(c: &impl Db, actor: &User, customer: i64) -> Result<()> {
     if actor.is_staff || store::customers::is_owner(c, customer, actor.seq)? {
         Ok(())
     } else {

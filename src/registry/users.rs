@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, Membership, Page, Revision, User};
 use crate::query::ListQuery;
 use crate::store;
-use rusqlite::Connection;
+use crate::store::db::Db;
 use serde_json::{json, Map, Value};
 
 /// Fields a create or update may set (already type-checked by the wire layer).
@@ -57,7 +57,7 @@ impl std::fmt::Display for UserKey {
     }
 }
 
-pub(super) fn find(c: &Connection, key: &UserKey) -> Result<Option<User>> {
+pub(super) fn find(c: &impl Db, key: &UserKey) -> Result<Option<User>> {
     match key {
         UserKey::Id(id) => store::users::by_id(c, id),
         UserKey::Seq(seq) => store::users::by_seq(c, *seq),
@@ -217,7 +217,7 @@ pub fn update(
 
 /// The registry always keeps one active staff user: the last one cannot be deleted,
 /// deactivated or lose `is_staff` (409), so nobody locks the registry out.
-fn guard_last_staff(tx: &Connection, old: &User, still_active_staff: bool) -> Result<()> {
+fn guard_last_staff(tx: &impl Db, old: &User, still_active_staff: bool) -> Result<()> {
     if old.is_staff
         && old.is_active
         && !still_active_staff
@@ -272,7 +272,7 @@ pub fn delete(reg: &Registry, ctx: &Ctx, id: &str, if_match: Option<&[String]>) 
 
 /// Deletes user `seq` if they belong to no organization any more and are not staff (a
 /// rule set's `delete_orphaned_users`), recording it; inside the caller's transaction.
-pub(super) fn delete_if_orphaned(tx: &Connection, ctx: &Ctx, seq: i64) -> Result<()> {
+pub(super) fn delete_if_orphaned(tx: &impl Db, ctx: &Ctx, seq: i64) -> Result<()> {
     let Some(user) = store::users::by_seq(tx, seq)? else {
         return Ok(());
     };

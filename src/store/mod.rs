@@ -45,6 +45,11 @@ const MAX_BATCH: usize = 64;
 /// ... or once it has been open this long.
 const MAX_BATCH_AGE: Duration = Duration::from_millis(20);
 
+/// What `read` and `write` closures receive: today SQLite's connection. Callers use it
+/// only through `db::Db` (store functions take `&impl Db`), so a PostgreSQL engine can
+/// replace it with a type of its own (docs/SCALING.md).
+pub type Conn = Connection;
+
 /// A row written in a watched table: (table, rowid).
 pub type Changed = (&'static str, i64);
 type Subscriber = Box<dyn Fn(&[Changed]) + Send + Sync>;
