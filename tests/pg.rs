@@ -1315,3 +1315,77 @@ fn the_store_behaves_the_same_on_both_engines() {
         println!("{}", post.join("\n"));
     }
 }
+
+/// `search` on PostgreSQL is a LIKE on the folded `search_text` (`orgreg_like` escapes the
+/// term), which the pg_trgm GIN index can serve; `%`, `_` and `\` stay literal, as on
+/// SQLite, and the answers agree with SQLite's.
+#[test]
+fn search_is_served_by_the_trigram_index_with_literal_wildcards() {
+    let Some(db) = TestDb::get() else { return };
+    let names = [
+        "100% real_deal",
+        "100 percent real deal",
+        "back\\slash co",
+        "plain org",
+    ];
+    let terms = ["0% r", "l_d", "%", "_", "\\s", "x%y", "real"];
+    let run = |c: &dyn Fn(&ListQuery) -> (i64, Vec<String>)| -> Vec<(i64, Vec<String>)> {
+        terms
+            .iter()
+            .map(|t| c(&q(vec![], &[t], vec![("name", false)])))
+            .collect()
+    };
+    let seed = |c: &dyn Fn(u32, &str)| {
+        for (i, n) in names.iter().enumerate() {
+            c(i as u32 + 1, n);
+        }
+    };
+
+    let (_dir, store) = sqlite_store();
+    let lite = store
+        .write(|tx| {
+            seed(&|i, n| {
+                orgs::insert(tx, &org_row(i, n, "", None)).unwrap();
+            });
+            Ok(run(&|q| {
+                let p = orgs::list(tx, None, q).unwrap();
+                (p.count, p.items.into_iter().map(|o| o.name).collect())
+            }))
+        })
+        .unwrap();
+
+    let mut client = db.client();
+    pg::migrate(&mut client).expect("migrate");
+    let tx = pg::PgDb::new(client.transaction().unwrap());
+    seed(&|i, n| {
+        orgs::insert(&tx, &org_row(i, n, "", None)).unwrap();
+    });
+    let post = run(&|q| {
+        let p = orgs::list(&tx, None, q).unwrap();
+        (p.count, p.items.into_iter().map(|o| o.name).collect())
+    });
+    tx.commit().unwrap();
+    assert_eq!(lite, post, "SQLite left, PostgreSQL right, terms {terms:?}");
+    assert_eq!(
+        post[0],
+        (1, vec!["100% real_deal".to_string()]),
+        "`%` literal"
+    );
+    assert_eq!(post[1].0, 1, "`_` literal");
+    assert_eq!(post[5].0, 0, "no row holds `x%y`");
+
+    // The store's search predicate, as PostgreSQL runs it, can use the trigram index.
+    let sql = pg::dialect("SELECT o.seq FROM organizations o WHERE instr(o.search_text, ?) > 0");
+    client.batch_execute("SET enable_seqscan = off").unwrap();
+    let plan: Vec<String> = client
+        .query(&format!("EXPLAIN {sql}"), &[&"real"])
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.contains("organizations_search_trgm")),
+        "{sql}\n{}",
+        plan.join("\n")
+    );
+}

@@ -312,7 +312,8 @@ impl ToSql for P<'_> {
 /// statement text and cached:
 /// - `?` and `?N` placeholders become `$N` (a plain `?` takes the number after the
 ///   largest so far, as in SQLite); never inside a string literal or quoted name;
-/// - `instr(a, b)` → `strpos(a, b)`, `char(10)` → `chr(10)`,
+/// - `instr(a.col, ?) > 0` → `a.col LIKE orgreg_like($n)` (served by pg_trgm), any other
+///   `instr(a, b)` → `strpos(a, b)`; `char(10)` → `chr(10)`,
 ///   `json_group_array(` → `json_agg(`;
 /// - `CAST(x AS INTEGER)` → `CAST(x AS BIGINT)` (SQLite integers are 64-bit),
 ///   `CAST(x AS BLOB)` → `CAST(x AS BYTEA)`.
@@ -376,8 +377,45 @@ fn translate(sql: &str) -> String {
     out
 }
 
+/// `instr(<a.column>, $N) > 0` (a substring `search` on a stored, folded column) as
+/// `<a.column> LIKE orgreg_like($N)`, which a pg_trgm index can serve; other `instr`
+/// calls are left for the rename to `strpos`.
+fn like_searches(code: &str) -> String {
+    const HEAD: &str = "instr(";
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find(HEAD) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + HEAD.len()..];
+        let col_len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(after.len());
+        let (col, tail) = after.split_at(col_len);
+        let param = tail.strip_prefix(", $").map(|t| {
+            let n = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+            (&t[..n], &t[n..])
+        });
+        let whole = !out.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_');
+        match param {
+            Some((n, t))
+                if whole && col.contains('.') && !n.is_empty() && t.starts_with(") > 0") =>
+            {
+                out.push_str(&format!("{col} LIKE orgreg_like(${n})"));
+                rest = &t[") > 0".len()..];
+            }
+            _ => {
+                out.push_str(HEAD);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The function and type renames, on SQL outside literals.
 fn rewrite_code(code: &str) -> String {
+    let code = &like_searches(code);
     const RENAMES: &[(&str, &str)] = &[
         ("json_group_array(", "json_agg("),
         ("instr(", "strpos("),
@@ -430,6 +468,16 @@ mod tests {
         assert_eq!(
             translate("SELECT coalesce(json_group_array(u.id), '[]'), myinstr(x), \"it's\" = ?"),
             "SELECT coalesce(json_agg(u.id), '[]'), myinstr(x), \"it's\" = $1"
+        );
+        // A search on a stored column becomes a LIKE the trigram index serves; a folded
+        // expression or another function keeps strpos.
+        assert_eq!(
+            translate("WHERE TRUE AND instr(o.search_text, ?) > 0 AND instr(orgreg_fold(coalesce(o.description, '')), ?) > 0"),
+            "WHERE TRUE AND o.search_text LIKE orgreg_like($1) AND strpos(orgreg_fold(coalesce(o.description, '')), $2) > 0"
+        );
+        assert_eq!(
+            translate("SELECT myinstr(o.a, ?) > 0, instr(o.a, ?) >= 0"),
+            "SELECT myinstr(o.a, $1) > 0, strpos(o.a, $2) >= 0"
         );
     }
 }

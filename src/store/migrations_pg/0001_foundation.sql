@@ -147,3 +147,10 @@ CREATE FUNCTION orgreg_fold(text) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)';
 CREATE FUNCTION orgreg_fold(bigint) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT $1::text';
+-- orgreg_like(term): the LIKE pattern matching `term` as a substring, `\`, `%` and `_`
+-- literal. The store's `instr(x.search_text, ?) > 0` becomes `x.search_text LIKE
+-- orgreg_like(?)` here (store::pg::dialect), which the pg_trgm GIN indexes of step 4 serve;
+-- `search_text` and the term are both folded in Rust, so the match is the same.
+CREATE FUNCTION orgreg_like(text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$SELECT '%' || replace(replace(replace($1, '\', '\\'), '%', '\%'), '_', '\_') || '%'$$;
