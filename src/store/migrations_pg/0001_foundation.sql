@@ -138,13 +138,24 @@ CREATE TABLE activity (
 );
 CREATE INDEX activity_organization ON activity(organization, seq);
 -- orgreg_fold(x): on SQLite a Rust function registered on every connection (full-Unicode
--- lowercase, integers as their decimal text). Here a SQL function: lower(), which under the
--- C collation (the one orgreg's databases are made with) folds ASCII letters only, so
--- `icontains`/`iexact` on free text that is not a stored `*_key` column are ASCII-case-
--- insensitive on PostgreSQL. The `*_key` columns are folded in Rust and compare exactly on
--- both engines.
-CREATE FUNCTION orgreg_fold(text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)';
+-- lowercase, integers as their decimal text). Here a SQL function: lower() under ICU's root
+-- collation ("und-x-icu", present when PostgreSQL is built with ICU, as Debian's is), which
+-- lowercases all of Unicode as Rust does; without ICU, plain lower(), which under the C
+-- collation folds ASCII only (`icontains`/`iexact` on free text that is not a stored
+-- `*_key` column are then ASCII-case-insensitive). The `*_key` columns are folded in Rust
+-- and compare exactly on both engines.
+DO $fold$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu') THEN
+        EXECUTE $f$CREATE FUNCTION orgreg_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+            AS 'SELECT lower($1 COLLATE "und-x-icu")'$f$;
+    ELSE
+        EXECUTE $f$CREATE FUNCTION orgreg_fold(text) RETURNS text
+            LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT lower($1)'$f$;
+    END IF;
+END
+$fold$;
 CREATE FUNCTION orgreg_fold(bigint) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS 'SELECT $1::text';
 -- orgreg_like(term): the LIKE pattern matching `term` as a substring, `\`, `%` and `_`
