@@ -1404,3 +1404,75 @@ fn search_is_served_by_the_trigram_index_with_literal_wildcards() {
         plan.join("\n")
     );
 }
+
+/// PostgreSQL errors that mean "not now" are `Unavailable` (503 with Retry-After), never
+/// `Internal` (500): a backend killed mid-transaction, a read-only server (a replica
+/// after a failover), a lost serialization race. A broken statement stays `Internal`.
+#[test]
+fn outages_and_lost_races_are_unavailable_not_internal() {
+    use orgreg::error::Error;
+    let Some(db) = TestDb::get() else { return };
+    let mut admin = db.client();
+    pg::migrate(&mut admin).expect("migrate");
+    let count = |c: &pg::PgDb| c.scalar::<i64>("SELECT count(*) FROM organizations", &[]);
+
+    // A killed backend: the next statement of its transaction.
+    let mut victim = db.client();
+    let pid: i32 = victim
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let tx = pg::PgDb::new(victim.transaction().unwrap());
+    assert_eq!(count(&tx).unwrap(), 0);
+    admin
+        .execute("SELECT pg_terminate_backend($1)", &[&pid])
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        matches!(count(&tx), Err(Error::Unavailable)),
+        "killed backend"
+    );
+    drop(tx);
+
+    // A read-only server: a write is refused as "not now".
+    let mut ro = db.client();
+    let mut t = ro.transaction().unwrap();
+    t.batch_execute("SET TRANSACTION READ ONLY").unwrap();
+    let tx = pg::PgDb::new(t);
+    let r = orgs::insert(&tx, &org_row(1, "Read Only", "", None));
+    assert!(matches!(r, Err(Error::Unavailable)), "read-only: {r:?}");
+    drop(tx);
+
+    // Two serializable transactions that each read what the other writes: one loses.
+    let (mut a, mut b) = (db.client(), db.client());
+    fn serializable(c: &mut postgres::Client) -> pg::PgDb<'_> {
+        let mut t = c.transaction().unwrap();
+        t.batch_execute("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE")
+            .unwrap();
+        pg::PgDb::new(t)
+    }
+    let (ta, tb) = (serializable(&mut a), serializable(&mut b));
+    assert_eq!(count(&ta).unwrap(), 0);
+    assert_eq!(count(&tb).unwrap(), 0);
+    orgs::insert(&ta, &org_row(2, "Racer A", "", None)).unwrap();
+    let second = orgs::insert(&tb, &org_row(3, "Racer B", "", None)).and_then(|_| tb.commit());
+    let first = ta.commit();
+    let outcomes = [first, second];
+    assert_eq!(
+        outcomes.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "exactly one commits: {outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .any(|r| matches!(r, Err(Error::Unavailable))),
+        "the loser is Unavailable: {outcomes:?}"
+    );
+
+    // A statement PostgreSQL cannot run is a bug: Internal.
+    let mut c = db.client();
+    let tx = pg::PgDb::new(c.transaction().unwrap());
+    let r = tx.scalar::<i64>("SELECT count(*) FROM no_such_table", &[]);
+    assert!(matches!(r, Err(Error::Internal(_))), "{r:?}");
+}

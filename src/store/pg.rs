@@ -86,9 +86,49 @@ pub fn migrate(client: &mut Client) -> Result<()> {
     }
 }
 
-/// Any other database error: a bug or an outage, logged with its cause.
+/// Any other database error: an outage is 503 (`Unavailable`, answered with
+/// Retry-After), anything else a bug logged with its cause.
 pub(crate) fn db(e: postgres::Error) -> Error {
-    Error::Internal(format!("database: {}", one_line(&e)))
+    classify(e, "")
+}
+
+/// Whether a PostgreSQL error says "not now" rather than "wrong": the connection is gone
+/// or broken (a killed backend, a server restarting or shutting down, a network error),
+/// the server is a read-only replica (after a failover, until the URL finds the new
+/// primary), it has no connection slots left, or the transaction lost a serialization
+/// race or a deadlock (a retry can succeed).
+pub fn is_transient(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            code.code().starts_with("08")
+                || [
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                    SqlState::READ_ONLY_SQL_TRANSACTION,
+                    SqlState::TOO_MANY_CONNECTIONS,
+                ]
+                .contains(code)
+        }
+        // No server error: I/O on the socket, a timeout.
+        None => std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()),
+    }
+}
+
+/// `Unavailable` for a transient error (logged as a warning), `Internal` otherwise.
+fn classify(e: postgres::Error, context: &str) -> Error {
+    if is_transient(&e) {
+        log::warn!("database unavailable: {}{context}", one_line(&e));
+        Error::Unavailable
+    } else {
+        Error::Internal(format!("database: {}{context}", one_line(&e)))
+    }
 }
 
 /// The error and its causes on one line; a server error as "SEVERITY: message".
@@ -163,7 +203,7 @@ impl<'a> PgDb<'a> {
             .tx
             .borrow_mut()
             .prepare(&sql)
-            .map_err(|e| Error::Internal(format!("database: {} in {sql}", one_line(&e))))?;
+            .map_err(|e| classify(e, &format!(" in {sql}")))?;
         self.prepared.borrow_mut().insert(sql, st.clone());
         Ok(st)
     }
@@ -182,7 +222,7 @@ fn refs<'p>(params: &'p [P<'p>]) -> Vec<&'p (dyn ToSql + Sync)> {
 }
 
 fn stmt_err(e: postgres::Error, sql: &str) -> Error {
-    Error::Internal(format!("database: {} in {}", one_line(&e), dialect(sql)))
+    classify(e, &format!(" in {}", dialect(sql)))
 }
 
 impl Db for PgDb<'_> {
