@@ -19,6 +19,7 @@ pub mod members;
 pub mod migrate;
 pub mod orgs;
 pub mod pg;
+pub mod pgstore;
 pub mod stats;
 pub mod tokens;
 pub mod users;

@@ -121,6 +121,14 @@ pub fn is_transient(e: &postgres::Error) -> bool {
     }
 }
 
+/// A serialization failure or a deadlock: the transaction may be run again as a whole.
+pub fn is_lost_race(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+    })
+}
+
 /// `Unavailable` for a transient error (logged as a warning), `Internal` otherwise.
 fn classify(e: postgres::Error, context: &str) -> Error {
     if is_transient(&e) {
@@ -176,6 +184,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct PgDb<'a> {
     tx: RefCell<postgres::Transaction<'a>>,
     prepared: RefCell<HashMap<Arc<str>, postgres::Statement>>,
+    /// A statement failed because the transaction lost a serialization race or a
+    /// deadlock: the whole transaction may be run again.
+    lost_race: std::cell::Cell<bool>,
 }
 
 impl<'a> PgDb<'a> {
@@ -183,11 +194,34 @@ impl<'a> PgDb<'a> {
         PgDb {
             tx: RefCell::new(tx),
             prepared: RefCell::new(HashMap::new()),
+            lost_race: std::cell::Cell::new(false),
         }
     }
 
     pub fn commit(self) -> Result<()> {
         self.tx.into_inner().commit().map_err(db)
+    }
+
+    /// Commits, keeping PostgreSQL's error (the store retries a lost race at COMMIT).
+    pub fn commit_raw(self) -> std::result::Result<(), postgres::Error> {
+        self.tx.into_inner().commit()
+    }
+
+    /// Whether a statement of this transaction lost a serialization race or a deadlock.
+    pub fn lost_race(&self) -> bool {
+        self.lost_race.get()
+    }
+
+    /// Notes a lost race, then classifies the error.
+    fn fail(&self, e: postgres::Error, sql: &str) -> Error {
+        self.note(&e);
+        stmt_err(e, sql)
+    }
+
+    fn note(&self, e: &postgres::Error) {
+        if is_lost_race(e) {
+            self.lost_race.set(true);
+        }
     }
 
     pub fn rollback(self) -> Result<()> {
@@ -199,11 +233,10 @@ impl<'a> PgDb<'a> {
         if let Some(st) = self.prepared.borrow().get(&sql) {
             return Ok(st.clone());
         }
-        let st = self
-            .tx
-            .borrow_mut()
-            .prepare(&sql)
-            .map_err(|e| classify(e, &format!(" in {sql}")))?;
+        let st = self.tx.borrow_mut().prepare(&sql).map_err(|e| {
+            self.note(&e);
+            classify(e, &format!(" in {sql}"))
+        })?;
         self.prepared.borrow_mut().insert(sql, st.clone());
         Ok(st)
     }
@@ -213,7 +246,7 @@ impl<'a> PgDb<'a> {
         self.tx
             .borrow_mut()
             .query(&st, &refs(params))
-            .map_err(|e| stmt_err(e, sql))
+            .map_err(|e| self.fail(e, sql))
     }
 }
 
@@ -236,7 +269,7 @@ impl Db for PgDb<'_> {
             .tx
             .borrow_mut()
             .execute(&st, &refs(params))
-            .map_err(|e| stmt_err(e, sql))?;
+            .map_err(|e| self.fail(e, sql))?;
         Ok(n as usize)
     }
 
@@ -253,6 +286,7 @@ impl Db for PgDb<'_> {
                 Ok(n as usize)
             }
             Err(e) => {
+                self.note(&e);
                 sp.rollback().map_err(db)?;
                 Err(unique_violation(e, map, sql))
             }

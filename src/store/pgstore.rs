@@ -1,0 +1,168 @@
+//! The PostgreSQL side of the store (docs/SCALING.md, step 3): a pool of connections,
+//! reads in one read-only snapshot, and writes as SERIALIZABLE transactions run again
+//! from the start when they lose a serialization race.
+//!
+//! Serializable transactions behave as if they ran one at a time, which is what SQLite's
+//! single writer gives: every rule a write closure checks and then acts on (the last
+//! owner, one organization per customer, the organization limit, single-use invitations)
+//! holds however many orgreg processes write at once. A write closure may therefore run
+//! more than once (`FnMut`); it must only touch the database through its transaction.
+//!
+//! Not yet behind `Store`: the server still runs on SQLite only.
+
+use super::pg::{self, PgDb};
+use crate::error::{Error, Result};
+use std::sync::Mutex;
+
+/// How many times a write that lost a race is run in all before it is answered 503.
+const ATTEMPTS: u32 = 8;
+/// Idle connections the pool keeps.
+const MAX_IDLE: usize = 32;
+
+pub struct PgStore {
+    url: String,
+    idle: Mutex<Vec<postgres::Client>>,
+}
+
+impl PgStore {
+    /// Connects (one clear line when it cannot) and brings the schema up to date.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let mut first = pg::connect(url)?;
+        pg::migrate(&mut first)?;
+        Ok(PgStore {
+            url: url.to_string(),
+            idle: Mutex::new(vec![first]),
+        })
+    }
+
+    /// An idle connection that is still open, or a new one.
+    fn client(&self) -> Result<postgres::Client> {
+        loop {
+            let popped = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            match popped {
+                Some(c) if !c.is_closed() => return Ok(c),
+                Some(_) => continue, // broken: dropped
+                None => {
+                    return pg::connect(&self.url).map_err(|e| {
+                        log::warn!("{e}");
+                        Error::Unavailable
+                    })
+                }
+            }
+        }
+    }
+
+    fn put(&self, c: postgres::Client) {
+        if c.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(c);
+        }
+    }
+
+    /// Runs `f` in one read-only snapshot. A connection found broken at its first
+    /// statement is replaced once.
+    pub fn read<T>(&self, mut f: impl FnMut(&PgDb) -> Result<T>) -> Result<T> {
+        for attempt in 0..2 {
+            let mut c = self.client()?;
+            let out = {
+                let tx = c
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start();
+                match tx {
+                    Ok(tx) => {
+                        let db = PgDb::new(tx);
+                        let out = f(&db);
+                        // A read commits nothing; ending it cannot lose data.
+                        let _ = db.rollback();
+                        out
+                    }
+                    Err(e) => Err(pg::db(e)),
+                }
+            };
+            let broken = c.is_closed();
+            self.put(c);
+            match out {
+                Err(Error::Unavailable) if broken && attempt == 0 => continue,
+                other => return other,
+            }
+        }
+        Err(Error::Unavailable)
+    }
+
+    /// Runs `f` as one SERIALIZABLE transaction and commits it; a lost serialization race
+    /// or deadlock runs it again (up to `ATTEMPTS` in all, then 503). `Ok` is returned
+    /// only after PostgreSQL acknowledged the COMMIT. A connection lost before COMMIT is
+    /// retried on a new one; one lost during COMMIT is not (the outcome is unknown): 503.
+    pub fn write<T>(&self, mut f: impl FnMut(&PgDb) -> Result<T>) -> Result<T> {
+        for attempt in 1..=ATTEMPTS {
+            let mut c = self.client()?;
+            let (out, failed) = write_once(&mut c, &mut f);
+            let broken = c.is_closed();
+            self.put(c);
+            let again = match failed {
+                Failed::No => false,
+                // Nothing began: a broken pooled connection, a server not ready.
+                Failed::AtStart { transient } => transient,
+                // Nothing was committed: safe to run again.
+                Failed::InBody { lost_race } => {
+                    lost_race || (broken && matches!(out, Err(Error::Unavailable)))
+                }
+                // PostgreSQL refused the COMMIT for a lost race: nothing was committed.
+                // Any other failure here leaves the outcome unknown: never run again.
+                Failed::AtCommit { lost_race } => lost_race,
+            };
+            if again && attempt < ATTEMPTS {
+                log::debug!("write attempt {attempt} lost a race or its connection; again");
+                continue;
+            }
+            return out;
+        }
+        Err(Error::Unavailable)
+    }
+}
+
+/// Where one attempt of a write failed, if it did.
+enum Failed {
+    No,
+    AtStart { transient: bool },
+    InBody { lost_race: bool },
+    AtCommit { lost_race: bool },
+}
+
+/// One SERIALIZABLE transaction on `c`: `f`, then COMMIT.
+fn write_once<T>(
+    c: &mut postgres::Client,
+    f: &mut impl FnMut(&PgDb) -> Result<T>,
+) -> (Result<T>, Failed) {
+    let tx = match c
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::Serializable)
+        .start()
+    {
+        Ok(tx) => tx,
+        Err(e) => {
+            let transient = pg::is_transient(&e);
+            return (Err(pg::db(e)), Failed::AtStart { transient });
+        }
+    };
+    let db = PgDb::new(tx);
+    match f(&db) {
+        Ok(v) => match db.commit_raw() {
+            Ok(()) => (Ok(v), Failed::No),
+            Err(e) => {
+                let lost_race = pg::is_lost_race(&e);
+                (Err(pg::db(e)), Failed::AtCommit { lost_race })
+            }
+        },
+        Err(e) => {
+            let lost_race = db.lost_race();
+            let _ = db.rollback();
+            (Err(e), Failed::InBody { lost_race })
+        }
+    }
+}
