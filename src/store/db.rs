@@ -215,8 +215,9 @@ mod pgread {
     }
 }
 
+/// A column PostgreSQL could not read as the asked type: a bug, not an outage.
 fn pg_err(e: postgres::Error) -> Error {
-    super::pg::db(e)
+    Error::Internal(format!("database: reading a column: {e}"))
 }
 
 /// `Col` for `$t` and `Option<$t>`: SQLite through rusqlite's own reading, PostgreSQL

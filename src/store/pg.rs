@@ -1,7 +1,7 @@
 //! PostgreSQL storage, first block (issue 13): connecting, and the schema migrations.
 //!
 //! The steps in `migrations_pg/` are the PostgreSQL twins of `migrations/`: step N brings
-//! a database to the equivalent of SQLite schema version N (tests/pg.rs compares the two).
+//! a database to the equivalent of SQLite schema version N (tests/pg/schema.rs compares the two).
 //! There is no "whole schema for an empty database" shortcut here: an empty PostgreSQL
 //! database simply runs every step.
 //!

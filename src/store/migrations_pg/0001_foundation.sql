@@ -1,6 +1,6 @@
 -- PostgreSQL migration step 1 (frozen): the foundation schema. The twin of
 -- src/store/migrations/0001_foundation.sql; never edit a step once released, append a new
--- one (to both lists) instead. tests/pg.rs proves both engines end up with the same tables,
+-- one (to both lists) instead. tests/pg/schema.rs proves both engines end up with the same tables,
 -- columns, keys, indexes and foreign keys.
 --
 -- How the SQLite dialect maps here:
