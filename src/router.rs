@@ -34,14 +34,13 @@ pub fn dispatch(app: &App, req: &Req) -> Resp {
             }
             continue;
         }
-        let methods: Vec<&str> = matched.iter().map(|(_, r, _)| r.method).collect();
-        let allow = allow_header(&methods);
-        let method = if req.method == "HEAD" {
-            "GET"
-        } else {
-            req.method.as_str()
-        };
-        let served = matched.iter().find(|(_, r, _)| r.method == method);
+        let routes: Vec<&Route> = matched.iter().map(|(_, r, _)| *r).collect();
+        let allow = allow_header(&routes);
+        let head = req.method == "HEAD";
+        let method = if head { "GET" } else { req.method.as_str() };
+        let served = matched
+            .iter()
+            .find(|(_, r, _)| r.method == method && (r.head || !head));
         // The metrics label: the route served, or the path's first (OPTIONS, 405).
         let (index, _, _) = served.unwrap_or(&matched[0]);
         crate::api::metrics::note_route(surface, *index);

@@ -60,7 +60,7 @@ pub fn build(surfaces: &[Profile]) -> Value {
                 is honoured (412 on mismatch). Unknown and read-only body fields are rejected (400). An \
                 authenticated POST may carry an `Idempotency-Key`: a retry with the same key and the same request \
                 replays the first 2xx answer (with `Idempotent-Replayed: true`) for 24 hours, the same key with \
-                another request is 422. `OPTIONS` answers 204 with `Allow` on every route, `HEAD` is served wherever `GET` is, and a \
+                another request is 422. `OPTIONS` answers 204 with `Allow` on every route, `HEAD` is served wherever `GET` is (except the accounts GET `.../leave`, which changes data), and a \
                 method a route does not serve is 405 with `Allow`. Every response carries `X-Request-Id`.\n\n\
                 Mounted profiles (tags `awx`, `waldur`, `zenml`, `accounts`, `ezeep`) serve other products' \
                 organization APIs over the same registry, in those products' shapes: AWX and Waldur answer \

@@ -71,6 +71,9 @@ pub struct Route {
     pub doc: fn(Op) -> Op,
     /// The template's segments, split once at construction.
     segments: Vec<Segment>,
+    /// A GET route also answers HEAD, unless this is cleared (`no_head`): a GET that
+    /// changes data (as a seed may have one) must not run for a HEAD.
+    pub head: bool,
 }
 
 /// One segment of a path template.
@@ -110,7 +113,14 @@ impl Route {
             caller,
             handler,
             doc,
+            head: true,
         }
+    }
+
+    /// This GET is not also HEAD: a HEAD gets 405 and `Allow` does not list it.
+    pub fn no_head(mut self) -> Route {
+        self.head = false;
+        self
     }
 
     /// The path parameters if `segs` (decoded, without empty ones) fit the template.
@@ -205,15 +215,17 @@ pub fn owns_nothing(_: &[&str]) -> bool {
 pub fn no_schemas(_: &mut Map<String, Value>) {}
 pub fn no_doc_finish(_: &mut Value) {}
 
-/// The `Allow` value for a set of methods: HEAD wherever GET is, OPTIONS always.
-pub fn allow_header(methods: &[&str]) -> String {
+/// The `Allow` value for the routes of one path: their methods, HEAD wherever a GET
+/// answers it, OPTIONS always.
+pub fn allow_header(routes: &[&Route]) -> String {
     let mut all: Vec<&str> = vec![];
-    for m in methods {
-        if !all.contains(m) && *m != "HEAD" && *m != "OPTIONS" {
+    for r in routes {
+        let m = r.method;
+        if !all.contains(&m) && m != "HEAD" && m != "OPTIONS" {
             all.push(m);
         }
     }
-    if all.contains(&"GET") {
+    if routes.iter().any(|r| r.method == "GET" && r.head) {
         all.push("HEAD");
     }
     all.push("OPTIONS");

@@ -603,7 +603,16 @@ fn accounts_leave_answers_get_and_delete_and_keeps_the_last_owner() {
     // HEAD on this GET (which changes data) is refused and leaves nobody.
     let h = s.call("HEAD", &leave).auth(&t.others[0].1).send();
     assert_eq!(h.status, 405);
+    assert_eq!(h.header("allow"), Some("GET, DELETE, OPTIONS"));
     assert_eq!(members(&s, &t.owner, t.account).len(), 3);
+    // Nor does Allow offer HEAD here (elsewhere GET implies it).
+    let o = s.call("OPTIONS", &leave).auth(&t.others[0].1).send();
+    assert_eq!(
+        o.header("allow"),
+        Some("GET, DELETE, OPTIONS"),
+        "{}",
+        o.status
+    );
     // The seed's GET.
     let r = s.get(&leave, &t.others[0].1);
     assert_eq!(r.status, 200, "{}", r.text);

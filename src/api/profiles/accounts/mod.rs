@@ -84,7 +84,9 @@ fn routes() -> Vec<Route> {
             User,
             map::leave,
             doc::leave,
-        ),
+        )
+        // This GET changes data (as the seed has it): no HEAD.
+        .no_head(),
         Route::new(
             "DELETE",
             at("/leave"),
