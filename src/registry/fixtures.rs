@@ -123,11 +123,11 @@ pub fn export(reg: &Registry, with_secrets: bool) -> crate::error::Result<String
         let doc = Document {
             orgreg_fixture: FORMAT,
             sequences: fx::sequences(&tx)?,
-            users: fx::export_users(&tx, with_secrets)?,
-            customers: fx::export_customers(&tx)?,
-            organizations: fx::export_orgs(&tx)?,
-            memberships: fx::export_memberships(&tx)?,
-            invitations: fx::export_invitations(&tx)?,
+            users: fx::export_users(&*tx, with_secrets)?,
+            customers: fx::export_customers(&*tx)?,
+            organizations: fx::export_orgs(&*tx)?,
+            memberships: fx::export_memberships(&*tx)?,
+            invitations: fx::export_invitations(&*tx)?,
         };
         tx.commit()?;
         Ok(doc)

@@ -8,10 +8,11 @@
 //! is kept exactly as they keep it), then puts back what an insert cannot set (`seq`,
 //! `version`, timestamps, `created_by`/`modified_by`).
 
+use super::db::Db;
 use super::{orgs, tokens, users};
 use crate::error::Result;
 use crate::model::{fold, User};
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::p;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::HashMap;
 
@@ -213,19 +214,21 @@ pub struct Sequences {
 }
 
 /// Whether the database holds no registry data (a new or empty database).
-pub fn is_empty(c: &Connection) -> Result<bool> {
-    Ok(c.query_row(
+pub fn is_empty(c: &impl Db) -> Result<bool> {
+    c.scalar(
         "SELECT NOT EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM customers) \
          AND NOT EXISTS (SELECT 1 FROM organizations) AND NOT EXISTS (SELECT 1 FROM memberships) \
          AND NOT EXISTS (SELECT 1 FROM invitations) AND NOT EXISTS (SELECT 1 FROM tokens)",
-        [],
-        |r| r.get(0),
-    )?)
+        &[],
+    )
 }
 
 // ---- export ----
 
-pub fn sequences(c: &Connection) -> Result<Sequences> {
+/// SQLite's AUTOINCREMENT counters (`sqlite_sequence`): SQLite only until the
+/// PostgreSQL copy (`migrate-db`) reads identity sequences instead.
+pub fn sequences(c: &rusqlite::Connection) -> Result<Sequences> {
+    use rusqlite::OptionalExtension;
     let get = |name: &str| -> Result<Option<i64>> {
         Ok(c.query_row(
             "SELECT seq FROM sqlite_sequence WHERE name = ?",
@@ -240,7 +243,7 @@ pub fn sequences(c: &Connection) -> Result<Sequences> {
     })
 }
 
-pub fn export_users(c: &Connection, with_secrets: bool) -> Result<Vec<UserRec>> {
+pub fn export_users(c: &impl Db, with_secrets: bool) -> Result<Vec<UserRec>> {
     let users = super::users::all(c, with_secrets)?;
     Ok(users
         .into_iter()
@@ -269,14 +272,14 @@ pub fn export_users(c: &Connection, with_secrets: bool) -> Result<Vec<UserRec>> 
         .collect())
 }
 
-pub fn export_customers(c: &Connection) -> Result<Vec<CustomerRec>> {
-    let mut stmt = c.prepare(
+pub fn export_customers(c: &impl Db) -> Result<Vec<CustomerRec>> {
+    c.all(
         "SELECT c.id, c.name, c.abbreviation, \
            (SELECT coalesce(json_group_array(u.id), '[]') FROM (SELECT u.id FROM customer_owners co \
              JOIN users u ON u.seq = co.user WHERE co.customer = c.seq ORDER BY u.seq) u), \
            c.version, c.created, c.modified FROM customers c ORDER BY c.seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
+        &[],
+        |r| {
         let owners: String = r.get(3)?;
         Ok(CustomerRec {
             id: r.get(0)?,
@@ -287,11 +290,11 @@ pub fn export_customers(c: &Connection) -> Result<Vec<CustomerRec>> {
             created: r.get(5)?,
             modified: r.get(6)?,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    },
+    )
 }
 
-pub fn export_orgs(c: &Connection) -> Result<Vec<OrgRec>> {
+pub fn export_orgs(c: &impl Db) -> Result<Vec<OrgRec>> {
     let id = |u: Option<crate::model::UserRef>| u.map(|u| u.id);
     Ok(super::orgs::all(c)?
         .into_iter()
@@ -317,13 +320,13 @@ pub fn export_orgs(c: &Connection) -> Result<Vec<OrgRec>> {
         .collect())
 }
 
-pub fn export_memberships(c: &Connection) -> Result<Vec<MemberRec>> {
-    let mut stmt = c.prepare(
+pub fn export_memberships(c: &impl Db) -> Result<Vec<MemberRec>> {
+    c.all(
         "SELECT m.id, o.id, u.id, m.role, m.status, m.is_active, ab.id, m.approved_at, m.version, \
          m.created, m.modified FROM memberships m JOIN organizations o ON o.seq = m.organization \
          JOIN users u ON u.seq = m.user LEFT JOIN users ab ON ab.seq = m.approved_by ORDER BY m.seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
+        &[],
+        |r| {
         Ok(MemberRec {
             id: r.get(0)?,
             organization: r.get(1)?,
@@ -337,37 +340,37 @@ pub fn export_memberships(c: &Connection) -> Result<Vec<MemberRec>> {
             created: r.get(9)?,
             modified: r.get(10)?,
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    },
+    )
 }
 
 /// Open invitations (stored status `open`, expired or not), without their tokens.
-pub fn export_invitations(c: &Connection) -> Result<Vec<InviteRec>> {
-    let mut stmt = c.prepare(
+pub fn export_invitations(c: &impl Db) -> Result<Vec<InviteRec>> {
+    c.all(
         "SELECT i.id, o.id, i.email, i.role, i.first_name, i.last_name, i.preferred_language, \
          i.expires, i.delivery_status, ib.id, i.version, i.created, i.modified \
          FROM invitations i JOIN organizations o ON o.seq = i.organization \
          LEFT JOIN users ib ON ib.seq = i.invited_by WHERE i.status = 'open' ORDER BY i.seq",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(InviteRec {
-            id: r.get(0)?,
-            organization: r.get(1)?,
-            email: r.get(2)?,
-            role: r.get(3)?,
-            first_name: r.get(4)?,
-            last_name: r.get(5)?,
-            preferred_language: r.get(6)?,
-            expires: r.get(7)?,
-            delivery_status: r.get(8)?,
-            invited_by: r.get(9)?,
-            version: r.get(10)?,
-            created: r.get(11)?,
-            modified: r.get(12)?,
-            token: None,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        &[],
+        |r| {
+            Ok(InviteRec {
+                id: r.get(0)?,
+                organization: r.get(1)?,
+                email: r.get(2)?,
+                role: r.get(3)?,
+                first_name: r.get(4)?,
+                last_name: r.get(5)?,
+                preferred_language: r.get(6)?,
+                expires: r.get(7)?,
+                delivery_status: r.get(8)?,
+                invited_by: r.get(9)?,
+                version: r.get(10)?,
+                created: r.get(11)?,
+                modified: r.get(12)?,
+                token: None,
+            })
+        },
+    )
 }
 
 // ---- import ----
@@ -391,7 +394,7 @@ impl Seqs {
 
 /// Writes a user through `users::insert`, then its `seq` and `version`.
 pub fn insert_user(
-    c: &Connection,
+    c: &impl Db,
     u: &UserRec,
     password_hash: Option<&str>,
     seqs: &mut Seqs,
@@ -419,14 +422,16 @@ pub fn insert_user(
     };
     users::insert(c, &user, password_hash)?;
     let seq = u.seq.unwrap_or_default();
-    c.prepare_cached("UPDATE users SET seq = ?, version = ? WHERE id = ?")?
-        .execute(params![seq, u.version.unwrap_or(1), id])?;
+    c.exec(
+        "UPDATE users SET seq = ?, version = ? WHERE id = ?",
+        &p![seq, u.version.unwrap_or(1), id],
+    )?;
     seqs.users.insert(id, seq);
     Ok(())
 }
 
 /// An API token for user `seq` (its digest and visible prefix), named `fixture`.
-pub fn insert_token(c: &Connection, user: i64, hash: &[u8], prefix: &str, at: &str) -> Result<()> {
+pub fn insert_token(c: &impl Db, user: i64, hash: &[u8], prefix: &str, at: &str) -> Result<()> {
     tokens::insert(
         c,
         &tokens::NewToken {
@@ -443,26 +448,26 @@ pub fn insert_token(c: &Connection, user: i64, hash: &[u8], prefix: &str, at: &s
     Ok(())
 }
 
-pub fn insert_customer(c: &Connection, r: &CustomerRec, seqs: &mut Seqs) -> Result<()> {
+pub fn insert_customer(c: &impl Db, r: &CustomerRec, seqs: &mut Seqs) -> Result<()> {
     let id = r.id.clone().unwrap_or_default();
-    c.prepare_cached(
+    let seq: i64 = c.scalar(
         "INSERT INTO customers (id, name, abbreviation, version, created, modified) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        id,
-        r.name,
-        r.abbreviation,
-        r.version.unwrap_or(1),
-        r.created,
-        r.modified
-    ])?;
-    let seq = c.last_insert_rowid();
-    let mut owner =
-        c.prepare_cached("INSERT INTO customer_owners (customer, user) VALUES (?, ?)")?;
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        &p![
+            id,
+            r.name,
+            r.abbreviation,
+            r.version.unwrap_or(1),
+            r.created,
+            r.modified
+        ],
+    )?;
     for u in &r.owners {
         if let Some(user) = seqs.users.get(u) {
-            owner.execute([seq, *user])?;
+            c.exec(
+                "INSERT INTO customer_owners (customer, \"user\") VALUES (?, ?)",
+                &p![seq, *user],
+            )?;
         }
     }
     seqs.customers.insert(id, seq);
@@ -473,17 +478,14 @@ pub fn insert_customer(c: &Connection, r: &CustomerRec, seqs: &mut Seqs) -> Resu
 /// `orgs::insert` writes (same derived columns, from the same `OrgRow`; a unit test
 /// compares every column) but in one statement: `orgs::insert` reads the row back, which
 /// costs more than the insert itself at 100k rows.
-pub fn insert_org(c: &Connection, r: &OrgRec, seqs: &mut Seqs) -> Result<()> {
+pub fn insert_org(c: &impl Db, r: &OrgRec, seqs: &mut Seqs) -> Result<()> {
     let id = r.id.clone().unwrap_or_default();
     let row = org_row(r, seqs);
     let seq = r.seq.unwrap_or_default();
-    c.prepare_cached(
-        "INSERT INTO organizations (seq, id, name, name_key, description, native_name, \
+    c.exec("INSERT INTO organizations (seq, id, name, name_key, description, native_name, \
          native_name_key, abbreviation, abbreviation_key, logo_url, currency_code, customer, owner, \
          metadata, accepts_join_requests, search_text, version, created, modified, created_by, \
-         modified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
+         modified_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &p![
         seq,
         row.id,
         row.name,
@@ -532,39 +534,31 @@ fn org_row(r: &OrgRec, seqs: &Seqs) -> orgs::OrgRow {
     }
 }
 
-pub fn insert_membership(c: &Connection, m: &MemberRec, seqs: &Seqs) -> Result<()> {
-    c.prepare_cached(
+pub fn insert_membership(c: &impl Db, m: &MemberRec, seqs: &Seqs) -> Result<()> {
+    c.exec(
         "INSERT INTO memberships (id, organization, user, role, status, is_active, approved_by, \
          approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
-        m.id,
-        seqs.orgs.get(&m.organization),
-        seqs.users.get(&m.user),
-        m.role,
-        m.status,
-        m.is_active,
-        seqs.user(&m.approved_by),
-        m.approved_at,
-        m.version.unwrap_or(1),
-        m.created,
-        m.modified
-    ])?;
+        &p![
+            m.id,
+            seqs.orgs.get(&m.organization),
+            seqs.users.get(&m.user),
+            m.role,
+            m.status,
+            m.is_active,
+            seqs.user(&m.approved_by),
+            m.approved_at,
+            m.version.unwrap_or(1),
+            m.created,
+            m.modified
+        ],
+    )?;
     Ok(())
 }
 
-pub fn insert_invitation(
-    c: &Connection,
-    i: &InviteRec,
-    token_hash: &[u8],
-    seqs: &Seqs,
-) -> Result<()> {
-    c.prepare_cached(
-        "INSERT INTO invitations (id, organization, email, email_key, role, first_name, last_name, \
+pub fn insert_invitation(c: &impl Db, i: &InviteRec, token_hash: &[u8], seqs: &Seqs) -> Result<()> {
+    c.exec("INSERT INTO invitations (id, organization, email, email_key, role, first_name, last_name, \
          preferred_language, token_hash, expires, status, delivery_status, invited_by, version, \
-         created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-    )?
-    .execute(params![
+         created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?)", &p![
         i.id,
         seqs.orgs.get(&i.organization),
         i.email,
@@ -585,7 +579,8 @@ pub fn insert_invitation(
 }
 
 /// Sets the AUTOINCREMENT high-water marks (never below the largest `seq` present).
-pub fn set_sequences(c: &Connection, s: &Sequences) -> Result<()> {
+/// Sets SQLite's AUTOINCREMENT counters (SQLite only, as `sequences`).
+pub fn set_sequences(c: &rusqlite::Connection, s: &Sequences) -> Result<()> {
     for (table, value) in [("users", s.users), ("organizations", s.organizations)] {
         let max: i64 = c.query_row(
             &format!("SELECT coalesce(max(seq), 0) FROM {table}"),
@@ -597,7 +592,7 @@ pub fn set_sequences(c: &Connection, s: &Sequences) -> Result<()> {
         if value > 0 {
             c.execute(
                 "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
-                params![table, value],
+                p![table, value],
             )?;
         }
     }
@@ -607,6 +602,7 @@ pub fn set_sequences(c: &Connection, s: &Sequences) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::Connection;
 
     /// Every column of an organization written by the import equals what `orgs::insert`
     /// writes for the same record (so a derived column added to one must be added to
