@@ -536,7 +536,7 @@ fn org_row(r: &OrgRec, seqs: &Seqs) -> orgs::OrgRow {
 
 pub fn insert_membership(c: &impl Db, m: &MemberRec, seqs: &Seqs) -> Result<()> {
     c.exec(
-        "INSERT INTO memberships (id, organization, user, role, status, is_active, approved_by, \
+        "INSERT INTO memberships (id, organization, \"user\", role, status, is_active, approved_by, \
          approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &p![
             m.id,
