@@ -57,14 +57,24 @@ impl Counts {
 
     /// Runs `f` with this cache serving the counts of the lists it reads.
     pub fn serving<T>(self: &Arc<Self>, f: impl FnOnce() -> T) -> T {
-        struct Restore(Option<Arc<Counts>>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                CURRENT.with(|c| *c.borrow_mut() = self.0.take());
-            }
-        }
         let _restore = Restore(CURRENT.with(|c| c.borrow_mut().replace(self.clone())));
         f()
+    }
+}
+
+/// Runs `f` with no cache serving counts, even when called inside a `Store::read` (a
+/// write transaction sees its own uncommitted rows, so its counts are never cached).
+pub fn bypassing<T>(f: impl FnOnce() -> T) -> T {
+    let _restore = Restore(CURRENT.with(|c| c.borrow_mut().take()));
+    f()
+}
+
+/// Puts back the thread's cache when a `serving` or `bypassing` scope ends (a panic too).
+struct Restore(Option<Arc<Counts>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        CURRENT.with(|c| *c.borrow_mut() = self.0.take());
     }
 }
 
