@@ -73,7 +73,7 @@ try:
             pass
         time.sleep(0.1)
     status, headers, body = get("/healthz")
-    check("healthz passes through the proxy", status == 200 and json.loads(body) == {"status": "ok"}, (status, body))
+    check("healthz passes through the proxy", status == 200 and json.loads(body)["status"] == "ok", (status, body))
     status, headers, body = get("/v1/me", {"Authorization": f"Bearer {TOKEN}"})
     check("authenticated requests pass through", status == 200 and json.loads(body)["username"] == "admin", status)
     check("X-Request-Id comes back", "X-Request-Id" in headers, headers)

@@ -29,7 +29,7 @@ pub enum Command {
     /// Write the whole registry as one JSON fixture document (stable order: two exports
     /// of the same data are byte-identical).
     Export {
-        /// The database file.
+        /// The database: a SQLite file or a PostgreSQL URL.
         #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
         db: String,
         /// Write here instead of standard output (replaced atomically).
@@ -44,14 +44,15 @@ pub enum Command {
     Import {
         /// The fixture file (`-` for standard input).
         file: std::path::PathBuf,
-        /// The database file (created if missing).
+        /// The database: a SQLite file (created if missing) or a PostgreSQL URL.
         #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
         db: String,
     },
     /// Copy the database consistently while a server may be writing to it (one
     /// self-contained file, integrity- and foreign-key-checked).
     Backup {
-        /// The database file to copy.
+        /// The SQLite database file to copy (PostgreSQL has its own tools: pg_basebackup,
+        /// pg_dump).
         #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
         db: String,
         /// Where to write the copy (must not exist).
@@ -69,7 +70,7 @@ pub enum TokenCommand {
         /// A label for the token.
         #[arg(long, default_value = "cli")]
         name: String,
-        /// The database file.
+        /// The database: a SQLite file or a PostgreSQL URL.
         #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
         db: String,
     },
@@ -94,7 +95,9 @@ pub enum OrgCreate {
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// SQLite database file; `:memory:` for a throw-away registry (a temporary file
-    /// removed at stop).
+    /// removed at stop); or a PostgreSQL URL, `postgres://user:pass@host:port/dbname`
+    /// (also `postgresql://`, and libpq multi-host URLs such as
+    /// `postgres://h1:5432,h2:5432/orgreg?target_session_attrs=read-write`).
     #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
     pub db: String,
     /// Address to listen on (port 0 picks a free port).

@@ -56,7 +56,8 @@ fn offline(db: &str) -> Result<orgreg::registry::Registry, ExitCode> {
 }
 
 fn export(db: &str, out: Option<&std::path::Path>, with_secrets: bool) -> ExitCode {
-    if db != ":memory:" && !std::path::Path::new(db).exists() {
+    if db != ":memory:" && !orgreg::store::is_postgres_url(db) && !std::path::Path::new(db).exists()
+    {
         eprintln!("orgreg: no database at {db}");
         return ExitCode::from(1);
     }
@@ -157,6 +158,13 @@ fn import(file: &std::path::Path, db: &str) -> ExitCode {
 }
 
 fn backup(db: &str, out: &std::path::Path) -> ExitCode {
+    if orgreg::store::is_postgres_url(db) {
+        eprintln!(
+            "orgreg: backup copies a SQLite file; back up PostgreSQL with its own tools \
+             (pg_basebackup, pg_dump) or `orgreg export --db URL`"
+        );
+        return ExitCode::from(2);
+    }
     let started = std::time::Instant::now();
     match orgreg::backup::backup(std::path::Path::new(db), out) {
         Ok(r) => {
@@ -208,7 +216,7 @@ fn serve(args: &orgreg::config::ServeArgs) -> ExitCode {
         "orgreg {} listening on {} (db {}, {} workers, sync {:?}, profiles: {})",
         env!("CARGO_PKG_VERSION"),
         running.url(),
-        config.db,
+        orgreg::store::describe(&config.db),
         config.threads,
         config.sync,
         if config.profiles.is_empty() {

@@ -20,10 +20,15 @@ pub fn index(app: &App) -> Resp {
     )
 }
 
+/// 200 `{"status": "ok", "storage": {...}}` when the database takes requests; 503 with
+/// `Retry-After` when it does not (unreachable, or on PostgreSQL no writable primary).
 pub fn health(app: &App) -> Resp {
-    if app.registry.healthy() {
-        Resp::json(200, &json!({"status": "ok"}))
+    let (engine, state) = app.registry.health();
+    let storage = json!({"engine": engine, "state": state});
+    if state == "ok" {
+        Resp::json(200, &json!({"status": "ok", "storage": storage}))
     } else {
-        Resp::json(503, &json!({"status": "unavailable"})).with("Retry-After", "1")
+        Resp::json(503, &json!({"status": "unavailable", "storage": storage}))
+            .with("Retry-After", "1")
     }
 }

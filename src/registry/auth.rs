@@ -51,9 +51,13 @@ const TOKEN_CACHE_MAX: usize = 10_000;
 /// deactivation, password or staff change, or user delete is seen by the very next
 /// request. A lookup that started before such a commit (generation read before its
 /// snapshot) is not cached.
+///
+/// Off when other processes write the same database (PostgreSQL): their commits are not
+/// heard here, so every request reads its token afresh.
 #[derive(Default)]
 pub struct TokenCache {
     inner: Mutex<CacheInner>,
+    off: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -81,8 +85,21 @@ impl TokenCache {
         self.lock().generation
     }
 
+    /// Turns the cache off for good (a database other processes write).
+    pub fn disable(&self) {
+        self.off.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.lock().map.clear();
+    }
+
+    fn is_off(&self) -> bool {
+        self.off.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A live cached entry for `hash` at `now_ms`.
     fn get(&self, hash: &[u8; 32], now_ms: i64) -> Option<Cached> {
+        if self.is_off() {
+            return None;
+        }
         let inner = self.lock();
         let c = inner.map.get(hash)?;
         (c.at.elapsed() < TOKEN_CACHE_TTL && c.expires_ms.is_none_or(|e| e > now_ms))
@@ -92,6 +109,9 @@ impl TokenCache {
     /// Caches what a lookup that began at `generation` read, unless a change was
     /// committed since.
     fn put(&self, generation: u64, hash: [u8; 32], entry: Cached) {
+        if self.is_off() {
+            return;
+        }
         let mut inner = self.lock();
         if inner.generation != generation {
             return;

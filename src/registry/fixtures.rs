@@ -118,19 +118,16 @@ impl fmt::Display for Summary {
 /// The registry as a fixture document (pretty JSON, newline-terminated), read in one
 /// read transaction so it is a consistent snapshot.
 pub fn export(reg: &Registry, with_secrets: bool) -> crate::error::Result<String> {
-    let doc = reg.store.read(|c| {
-        let tx = c.unchecked_transaction()?;
-        let doc = Document {
+    let doc = reg.store.snapshot(|tx| {
+        Ok(Document {
             orgreg_fixture: FORMAT,
-            sequences: fx::sequences(&tx)?,
-            users: fx::export_users(&*tx, with_secrets)?,
-            customers: fx::export_customers(&*tx)?,
-            organizations: fx::export_orgs(&*tx)?,
-            memberships: fx::export_memberships(&*tx)?,
-            invitations: fx::export_invitations(&*tx)?,
-        };
-        tx.commit()?;
-        Ok(doc)
+            sequences: fx::sequences(tx)?,
+            users: fx::export_users(tx, with_secrets)?,
+            customers: fx::export_customers(tx)?,
+            organizations: fx::export_orgs(tx)?,
+            memberships: fx::export_memberships(tx)?,
+            invitations: fx::export_invitations(tx)?,
+        })
     })?;
     let mut out = serde_json::to_string_pretty(&doc)
         .map_err(|e| Error::Internal(format!("cannot render the export: {e}")))?;
@@ -143,7 +140,7 @@ pub fn export(reg: &Registry, with_secrets: bool) -> crate::error::Result<String
 /// Parses and checks `text`, then writes it into the (empty) database in one transaction.
 pub fn import(reg: &Registry, text: &str) -> Result<Summary, ImportError> {
     let failed = |e: Error| ImportError::Failed(e.to_string());
-    if !reg.store.read(fx::is_empty).map_err(failed)? {
+    if !reg.store.read(|c| fx::is_empty(c)).map_err(failed)? {
         return Err(ImportError::NotEmpty);
     }
     let Parsed {
@@ -215,7 +212,7 @@ pub fn import(reg: &Registry, text: &str) -> Result<Summary, ImportError> {
                 let (pointer, message) = m.split_once(": ").unwrap_or((&m, ""));
                 ImportError::Invalid(vec![problem(pointer, message)])
             }
-            e => ImportError::Failed(e.detail()),
+            e => ImportError::Failed(e.to_string()),
         })
 }
 

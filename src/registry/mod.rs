@@ -78,7 +78,11 @@ impl Registry {
     pub fn new(store: Store, settings: Settings) -> Registry {
         let auth = auth::AuthState::default();
         let tokens = auth.tokens.clone();
-        store.on_commit(move |rows| tokens.invalidate(rows));
+        if store.is_shared() {
+            tokens.disable();
+        } else {
+            store.on_commit(move |rows| tokens.invalidate(rows));
+        }
         Registry {
             store,
             settings,
@@ -88,13 +92,13 @@ impl Registry {
         }
     }
 
-    /// The database answers a read.
-    pub fn healthy(&self) -> bool {
-        self.store.healthy()
+    /// The storage engine's name and state (see `Store::health`).
+    pub fn health(&self) -> (&'static str, &'static str) {
+        (self.store.engine_name(), self.store.health())
     }
 
     /// Runs `f` on a read connection the registry owns.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&crate::store::Conn) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnMut(&crate::store::Conn) -> Result<T>) -> Result<T> {
         self.store.read(f)
     }
 }

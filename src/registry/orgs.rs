@@ -66,16 +66,15 @@ pub fn list_with_owners(
     q: &ListQuery,
 ) -> Result<Page<(Org, Option<User>)>> {
     let page = list(reg, ctx, q)?;
-    reg.read(|c| {
-        let mut items = Vec::with_capacity(page.items.len());
-        for o in page.items {
-            let owner = owner_of(c, &o)?;
-            items.push((o, owner));
-        }
-        Ok(Page {
-            count: page.count,
-            items,
-        })
+    let owners = reg.read(|c| {
+        page.items
+            .iter()
+            .map(|o| owner_of(c, o))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    Ok(Page {
+        count: page.count,
+        items: page.items.into_iter().zip(owners).collect(),
     })
 }
 

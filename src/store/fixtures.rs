@@ -8,7 +8,7 @@
 //! is kept exactly as they keep it), then puts back what an insert cannot set (`seq`,
 //! `version`, timestamps, `created_by`/`modified_by`).
 
-use super::db::Db;
+use super::db::{Db, Engine};
 use super::{orgs, tokens, users};
 use crate::error::Result;
 use crate::model::{fold, User};
@@ -225,17 +225,18 @@ pub fn is_empty(c: &impl Db) -> Result<bool> {
 
 // ---- export ----
 
-/// SQLite's AUTOINCREMENT counters (`sqlite_sequence`): SQLite only until the
-/// PostgreSQL copy (`migrate-db`) reads identity sequences instead.
-pub fn sequences(c: &rusqlite::Connection) -> Result<Sequences> {
-    use rusqlite::OptionalExtension;
+/// The high-water marks of the never-reused integer ids: SQLite's AUTOINCREMENT counters
+/// (`sqlite_sequence`), PostgreSQL's identity sequences.
+pub fn sequences(c: &impl Db) -> Result<Sequences> {
+    let sql = match c.engine() {
+        Engine::Sqlite => "SELECT seq FROM sqlite_sequence WHERE name = ?",
+        Engine::Postgres => {
+            "SELECT pg_sequence_last_value(CAST(pg_get_serial_sequence(?, 'seq') AS regclass))"
+        }
+    };
     let get = |name: &str| -> Result<Option<i64>> {
-        Ok(c.query_row(
-            "SELECT seq FROM sqlite_sequence WHERE name = ?",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()?)
+        Ok(c.one(sql, &p![name], |r| r.get::<Option<i64>>(0))?
+            .flatten())
     };
     Ok(Sequences {
         organizations: get("organizations")?,
@@ -578,26 +579,58 @@ pub fn insert_invitation(c: &impl Db, i: &InviteRec, token_hash: &[u8], seqs: &S
     Ok(())
 }
 
-/// Sets the AUTOINCREMENT high-water marks (never below the largest `seq` present).
-/// Sets SQLite's AUTOINCREMENT counters (SQLite only, as `sequences`).
-pub fn set_sequences(c: &rusqlite::Connection, s: &Sequences) -> Result<()> {
-    for (table, value) in [("users", s.users), ("organizations", s.organizations)] {
-        let max: i64 = c.query_row(
-            &format!("SELECT coalesce(max(seq), 0) FROM {table}"),
-            [],
-            |r| r.get(0),
-        )?;
-        let value = value.unwrap_or(max).max(max);
-        c.execute("DELETE FROM sqlite_sequence WHERE name = ?", [table])?;
-        if value > 0 {
-            c.execute(
-                "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
-                p![table, value],
-            )?;
+/// Sets the high-water marks (never below the largest `seq` present). On PostgreSQL
+/// every identity sequence is also moved past the rows imported with explicit keys, so
+/// that the next insert does not collide with them (SQLite's plain integer keys take
+/// max + 1 by themselves).
+pub fn set_sequences(c: &impl Db, s: &Sequences) -> Result<()> {
+    let marks = [("users", s.users), ("organizations", s.organizations)];
+    match c.engine() {
+        Engine::Sqlite => {
+            for (table, value) in marks {
+                let max: i64 =
+                    c.scalar(&format!("SELECT coalesce(max(seq), 0) FROM {table}"), &[])?;
+                let value = value.unwrap_or(max).max(max);
+                c.exec("DELETE FROM sqlite_sequence WHERE name = ?", &p![table])?;
+                if value > 0 {
+                    c.exec(
+                        "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)",
+                        &p![table, value],
+                    )?;
+                }
+            }
+        }
+        Engine::Postgres => {
+            for table in IDENTITY_TABLES {
+                let max: i64 =
+                    c.scalar(&format!("SELECT coalesce(max(seq), 0) FROM {table}"), &[])?;
+                let mark = marks
+                    .iter()
+                    .find(|(t, _)| *t == table)
+                    .and_then(|(_, v)| *v);
+                let value = mark.unwrap_or(max).max(max);
+                if value > 0 {
+                    c.scalar::<i64>(
+                        "SELECT setval(pg_get_serial_sequence(?, 'seq'), ?)",
+                        &p![table, value],
+                    )?;
+                }
+            }
         }
     }
     Ok(())
 }
+
+/// The PostgreSQL tables whose `seq` is an identity column.
+const IDENTITY_TABLES: [&str; 7] = [
+    "users",
+    "customers",
+    "organizations",
+    "memberships",
+    "tokens",
+    "activity",
+    "invitations",
+];
 
 #[cfg(test)]
 mod tests {

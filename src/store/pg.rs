@@ -155,18 +155,40 @@ fn one_line(e: &dyn std::error::Error) -> String {
 
 /// user@host:port/dbname, for messages (the password is never shown).
 fn target(config: &postgres::Config) -> String {
-    let host = match config.get_hosts().first() {
-        Some(postgres::config::Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
+    let ports = config.get_ports();
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let host = match h {
+                postgres::config::Host::Tcp(h) => h.clone(),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(p) => p.display().to_string(),
+            };
+            // libpq: one port for every host, or one per host.
+            let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+            format!("{host}:{port}")
+        })
+        .collect();
+    let hosts = if hosts.is_empty() {
+        "localhost:5432".to_string()
+    } else {
+        hosts.join(",")
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
     format!(
-        "{}@{host}:{port}/{}",
+        "{}@{hosts}/{}",
         config.get_user().unwrap_or("?"),
         config.get_dbname().unwrap_or("?")
     )
+}
+
+/// The URL for logs: user, hosts and database, never the password.
+pub fn describe(url: &str) -> String {
+    match url.parse::<postgres::Config>() {
+        Ok(c) => format!("postgresql://{}", target(&c)),
+        Err(_) => "postgresql://(invalid URL)".into(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -212,9 +234,17 @@ impl<'a> PgDb<'a> {
         self.lost_race.get()
     }
 
-    /// Notes a lost race, then classifies the error.
+    /// Notes a lost race, then classifies the error. A duplicate key outside
+    /// `exec_unique` counts as a lost race too: the store checks for the row before
+    /// inserting such keys, so the duplicate was committed by a concurrent transaction
+    /// after this one's snapshot (SQLite's single writer never meets this). Run again,
+    /// the check sees it.
     fn fail(&self, e: postgres::Error, sql: &str) -> Error {
         self.note(&e);
+        if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
+            self.lost_race.set(true);
+            return Error::Unavailable;
+        }
         stmt_err(e, sql)
     }
 

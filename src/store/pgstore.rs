@@ -8,10 +8,11 @@
 //! holds however many orgreg processes write at once. A write closure may therefore run
 //! more than once (`FnMut`); it must only touch the database through its transaction.
 //!
-//! Not yet behind `Store`: the server still runs on SQLite only.
+//! `Store::Postgres` is this store (`--db postgres://…`).
 
 use super::pg::{self, PgDb};
 use crate::error::{Error, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// How many times a write that lost a race is run in all before it is answered 503.
@@ -22,6 +23,8 @@ const MAX_IDLE: usize = 32;
 pub struct PgStore {
     url: String,
     idle: Mutex<Vec<postgres::Client>>,
+    /// Write transactions committed since open.
+    commits: AtomicU64,
 }
 
 impl PgStore {
@@ -32,7 +35,18 @@ impl PgStore {
         Ok(PgStore {
             url: url.to_string(),
             idle: Mutex::new(vec![first]),
+            commits: AtomicU64::new(0),
         })
+    }
+
+    /// Write transactions committed since open.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Closes the idle connections.
+    pub fn close(&self) {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// An idle connection that is still open, or a new one.
@@ -105,7 +119,10 @@ impl PgStore {
             let broken = c.is_closed();
             self.put(c);
             let again = match failed {
-                Failed::No => false,
+                Failed::No => {
+                    self.commits.fetch_add(1, Ordering::Relaxed);
+                    false
+                }
                 // Nothing began: a broken pooled connection, a server not ready.
                 Failed::AtStart { transient } => transient,
                 // Nothing was committed: safe to run again.
@@ -119,6 +136,10 @@ impl PgStore {
             if again && attempt < ATTEMPTS {
                 log::debug!("write attempt {attempt} lost a race or its connection; again");
                 continue;
+            }
+            if again {
+                log::warn!("a write lost {ATTEMPTS} races in a row: 503");
+                return Err(Error::Unavailable);
             }
             return out;
         }

@@ -5,6 +5,7 @@
 //! The writer figures are the group-commit writer's own (`Store::writer_stats` in
 //! `store/mod.rs`).
 
+use super::db::Db;
 use super::Store;
 use crate::error::Result;
 
@@ -21,11 +22,11 @@ pub struct Counts {
 impl Store {
     pub fn counts(&self) -> Result<Counts> {
         self.read(|c| {
-            Ok(c.query_row(
+            c.one(
                 "SELECT (SELECT count(*) FROM organizations), (SELECT count(*) FROM users), \
                  (SELECT count(*) FROM memberships WHERE status = 'approved'), \
                  (SELECT count(*) FROM memberships WHERE status = 'pending')",
-                [],
+                &[],
                 |r| {
                     Ok(Counts {
                         organizations: r.get(0)?,
@@ -34,14 +35,22 @@ impl Store {
                         pending_memberships: r.get(3)?,
                     })
                 },
-            )?)
+            )?
+            .ok_or_else(|| crate::error::Error::Internal("no counts".into()))
         })
     }
 
     /// Bytes on disk: the database file and its write-ahead log (0 for a missing file).
+    /// On PostgreSQL: the database's size (`pg_database_size`) and 0 for the log, which
+    /// is the whole cluster's.
     pub fn file_sizes(&self) -> (u64, u64) {
+        let Some(db) = self.sqlite() else {
+            let size =
+                self.read(|c| c.scalar::<i64>("SELECT pg_database_size(current_database())", &[]));
+            return (size.unwrap_or(0).max(0) as u64, 0);
+        };
         let size = |suffix: &str| {
-            let mut p = self.path().to_path_buf().into_os_string();
+            let mut p = db.path().to_path_buf().into_os_string();
             p.push(suffix);
             std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
         };

@@ -99,14 +99,14 @@ fn serve_rejects_bad_flag_values() {
 #[test]
 fn serve_binary_runs_with_admin_token_logs_each_request_once_and_stops_on_sigterm() {
     let dir = tempfile::TempDir::new().unwrap();
-    let db = dir.path().join("bin.db");
+    let db = new_db(dir.path(), "bin.db");
     let mut p = Proc::serve(
         &db,
         &["--threads", "2"],
         &[("ORGREG_ADMIN_TOKEN", ADMIN_TOKEN)],
     );
     let (status, body) = p.get("/healthz", "", "cli-health-1");
-    assert_eq!((status, body), (200, json!({"status": "ok"})));
+    assert_eq!((status, &body["status"]), (200, &json!("ok")), "{body}");
     let (status, me) = p.get("/v1/me", ADMIN_TOKEN, "cli-me-1");
     assert_eq!(status, 200, "{me}");
     assert_eq!(me["username"], "admin");
@@ -160,7 +160,7 @@ fn tokens_in(text: &str) -> Vec<String> {
 #[test]
 fn first_start_prints_an_admin_token_once_and_a_second_start_does_not() {
     let dir = tempfile::TempDir::new().unwrap();
-    let db = dir.path().join("boot.db");
+    let db = new_db(dir.path(), "boot.db");
     let mut p = Proc::serve(&db, &[], &[]);
     let printed = tokens_in(&p.stdout());
     assert_eq!(

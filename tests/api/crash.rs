@@ -771,7 +771,7 @@ fn crash_sigkill_during_concurrent_writes_keeps_every_acknowledged_write() {
     println!("crash: seed {seed} (replay with ORGREG_CRASH_SEED={seed}), {trials} trials");
     let tag = format!("{:x}", seed % 0xffff);
     let dir = tempfile::TempDir::new().unwrap();
-    let db = dir.path().join("x.db");
+    let db = crate::support::new_db(dir.path(), "x.db");
     let book = Arc::new(Mutex::new(Book::default()));
     let mut problems: Vec<String> = vec![];
     let mut ready: Vec<Duration> = vec![];
@@ -812,17 +812,25 @@ fn crash_sigkill_during_concurrent_writes_keeps_every_acknowledged_write() {
         for h in handles {
             h.join().expect("writer thread");
         }
-        problems.extend(
-            copy_and_check(&db, &dir.path().join(format!("check-{trial}")))
-                .into_iter()
-                .map(|p| format!("crash {trial} (killed after {kill_after:?}): {p}")),
-        );
+        // The file itself (SQLite); PostgreSQL's files are its server's, and what counts
+        // there is checked through the API by `verify` at the next start.
+        if !crate::support::on_postgres() {
+            problems.extend(
+                copy_and_check(&db, &dir.path().join(format!("check-{trial}")))
+                    .into_iter()
+                    .map(|p| format!("crash {trial} (killed after {kill_after:?}): {p}")),
+            );
+        }
         if !problems.is_empty() {
             // Keep going: later trials show whether a problem persists.
             println!("crash {trial}: {} problem(s) so far", problems.len());
         }
     }
-    let (ic, fk) = check_file(&db);
+    let (ic, fk) = if crate::support::on_postgres() {
+        (vec!["ok".to_string()], vec![])
+    } else {
+        check_file(&db)
+    };
     if ic != ["ok"] || !fk.is_empty() {
         problems.push(format!(
             "final file: integrity_check {ic:?}, foreign_key_check {fk:?}"

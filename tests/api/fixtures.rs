@@ -181,7 +181,7 @@ fn fixtures_export_import_export_is_byte_identical() {
 
     let dir = tempfile::TempDir::new().unwrap();
     let file = write(dir.path(), "export.json", &first);
-    let fresh = dir.path().join("fresh.db");
+    let fresh = new_db(dir.path(), "fresh.db");
     let (ok, err) = import(&file, &fresh);
     assert!(ok, "import into a new database: {err}");
     assert_eq!(
@@ -194,7 +194,7 @@ fn fixtures_export_import_export_is_byte_identical() {
     let secret = export(&s.db, &["--with-secrets"]);
     assert!(secret.contains("\"password_hash\": \"$argon2"));
     let file = write(dir.path(), "secret.json", &secret);
-    let db2 = dir.path().join("secret.db");
+    let db2 = new_db(dir.path(), "secret.db");
     assert!(import(&file, &db2).0);
     assert_eq!(export(&db2, &["--with-secrets"]), secret);
     let mut p = Proc::serve(&db2, &[], &[]);
@@ -287,7 +287,7 @@ fn fixtures_serve_loads_before_bootstrap_with_known_credentials() {
     assert!(!p.stdout().contains("created staff user"), "{}", p.stdout());
 
     // A database that is not empty: refused, the server does not start.
-    let db = dir.path().join("full.db");
+    let db = new_db(dir.path(), "full.db");
     assert!(import(&file, &db).0);
     let mut child = orgreg_cmd()
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
@@ -397,8 +397,11 @@ fn big_fixture(n: usize) -> String {
 
 #[test]
 fn backup_under_concurrent_writes_holds_every_acknowledged_write() {
+    if sqlite_only("`orgreg backup` copies a SQLite file") {
+        return;
+    }
     let dir = tempfile::TempDir::new().unwrap();
-    let db = dir.path().join("live.db");
+    let db = new_db(dir.path(), "live.db");
     let file = write(dir.path(), "big.json", &big_fixture(20_000));
     let (ok, err) = import(&file, &db);
     assert!(ok, "{err}");

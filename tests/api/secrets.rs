@@ -14,7 +14,7 @@
 //! Short form: `cargo test --test api secrets`.
 
 use crate::crash::{BinServer, BIN_ADMIN_TOKEN};
-use crate::support::{basic, Server};
+use crate::support::{basic, on_postgres, Server};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -497,6 +497,9 @@ fn scenario(base: &str, admin_token: &str, log_probes: bool) -> Scenario {
 
 /// Every cell of every table: (table, column, bytes).
 fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    if on_postgres() {
+        return dump_pg(db.to_str().expect("URL"));
+    }
     use rusqlite::types::ValueRef;
     let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
         .expect("open db");
@@ -523,6 +526,38 @@ fn dump(db: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
                 out.push((t.clone(), col.clone(), bytes));
             }
         }
+    }
+    out
+}
+
+/// `dump` on PostgreSQL: every column of every table in the schema, text as text and
+/// BYTEA as its bytes.
+fn dump_pg(url: &str) -> Vec<(String, String, Vec<u8>)> {
+    let mut c = orgreg::store::pg::connect(url).expect("connect");
+    let cols = c
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+            &[],
+        )
+        .expect("columns");
+    let mut out = vec![];
+    for col in cols {
+        let (t, name, ty): (String, String, String) = (col.get(0), col.get(1), col.get(2));
+        let rows = if ty == "bytea" {
+            c.query(&format!("SELECT \"{name}\" FROM \"{t}\""), &[])
+                .expect("select")
+                .iter()
+                .filter_map(|r| r.get::<_, Option<Vec<u8>>>(0))
+                .collect::<Vec<_>>()
+        } else {
+            c.query(&format!("SELECT CAST(\"{name}\" AS TEXT) FROM \"{t}\""), &[])
+                .expect("select")
+                .iter()
+                .filter_map(|r| r.get::<_, Option<String>>(0).map(String::into_bytes))
+                .collect()
+        };
+        out.extend(rows.into_iter().map(|b| (t.clone(), name.clone(), b)));
     }
     out
 }
@@ -617,15 +652,24 @@ fn secrets_at_rest_are_stored_only_as_hashes() {
         }
     }
     // Passwords as argon2id PHC strings.
-    let c = rusqlite::Connection::open(&s.db).unwrap();
+    // Through the store, on either engine.
+    let store = orgreg::store::Store::open(s.db.to_str().unwrap(), orgreg::config::SyncMode::Normal)
+        .expect("open the store");
+    let hash_of = |u: &str| -> Option<String> {
+        use orgreg::store::db::Db;
+        store
+            .read(|c| {
+                c.one(
+                    "SELECT password_hash FROM users WHERE username = ?",
+                    &orgreg::p![u],
+                    |r| r.get::<Option<String>>(0),
+                )
+            })
+            .unwrap()
+            .flatten()
+    };
     for u in &sc.with_password {
-        let h: Option<String> = c
-            .query_row(
-                "SELECT password_hash FROM users WHERE username = ?1",
-                [u],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let h = hash_of(u);
         if !h.as_deref().is_some_and(|h| h.starts_with("$argon2id$")) {
             problems.push(format!(
                 "users.password_hash of {u} is {h:?}, not a $argon2id$ PHC string"
@@ -633,13 +677,7 @@ fn secrets_at_rest_are_stored_only_as_hashes() {
         }
     }
     for u in &sc.without_password {
-        let h: Option<String> = c
-            .query_row(
-                "SELECT password_hash FROM users WHERE username = ?1",
-                [u],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let h = hash_of(u);
         if h.is_some() {
             problems.push(format!("{u} has no password but password_hash is {h:?}"));
         }

@@ -22,8 +22,10 @@ pub struct Server {
     pub addr: SocketAddr,
     /// The bootstrap admin's token.
     pub admin: String,
-    /// The database file.
+    /// What `--db` names: the database file, or on `api_pg` its PostgreSQL URL (see
+    /// `new_db`).
     pub db: PathBuf,
+    db_url: String,
     running: Option<orgreg::Running>,
     agent: ureq::Agent,
     dir: Option<tempfile::TempDir>,
@@ -37,7 +39,10 @@ impl Server {
 
     /// A server whose Config the caller adjusts first.
     pub fn with(adjust: impl FnOnce(&mut Config)) -> Server {
-        Server::in_dir(tempfile::TempDir::new().expect("temp dir"), adjust)
+        let dir = tempfile::TempDir::new().expect("temp dir");
+        let db = new_db(dir.path(), "orgreg.db");
+        let db = db.to_str().expect("utf-8 temp path").to_string();
+        Server::in_dir(dir, db, adjust)
     }
 
     /// Stops this server and starts another over the same database file.
@@ -46,12 +51,13 @@ impl Server {
             r.stop();
         }
         let dir = self.dir.take().expect("the temp dir");
-        Server::in_dir(dir, adjust)
+        let db = std::mem::take(&mut self.db_url);
+        Server::in_dir(dir, db, adjust)
     }
 
-    fn in_dir(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Server {
-        let db = dir.path().join("orgreg.db");
-        let mut cfg = Config::for_tests(db.to_str().expect("utf-8 temp path"));
+    fn in_dir(dir: tempfile::TempDir, db_url: String, adjust: impl FnOnce(&mut Config)) -> Server {
+        let db = PathBuf::from(&db_url);
+        let mut cfg = Config::for_tests(&db_url);
         cfg.admin_token = Some(ADMIN_TOKEN.into());
         adjust(&mut cfg);
         let admin = cfg.admin_token.clone().unwrap_or_default();
@@ -62,6 +68,7 @@ impl Server {
             addr,
             admin,
             db,
+            db_url,
             running: Some(running),
             agent: agent(),
             dir: Some(dir),
@@ -199,6 +206,103 @@ impl Drop for Server {
         if let Some(r) = self.running.take() {
             r.stop();
         }
+        if on_postgres() && !self.db_url.is_empty() {
+            drop_database(&self.db_url);
+        }
+    }
+}
+
+// ---- the engine -------------------------------------------------------------------
+
+/// Whether this binary's servers run on PostgreSQL (`api_pg`) rather than SQLite (`api`).
+pub fn on_postgres() -> bool {
+    env!("CARGO_CRATE_NAME") == "api_pg"
+}
+
+/// True (after saying so) on PostgreSQL, for a test of what only SQLite has: its file,
+/// `backup`, trials that kill the process over the file.
+pub fn sqlite_only(what: &str) -> bool {
+    if on_postgres() {
+        println!("skipped on PostgreSQL (SQLite only): {what}");
+    }
+    on_postgres()
+}
+
+/// Where `api_pg` makes its databases: a URL allowed to create databases, and the URL
+/// (without the database name) of the role that owns them.
+struct Pg {
+    admin_url: String,
+    owner_base: String,
+    owner_role: Option<String>,
+}
+
+fn pg() -> &'static Pg {
+    static PG: std::sync::OnceLock<Pg> = std::sync::OnceLock::new();
+    PG.get_or_init(|| {
+        if let Ok(url) = std::env::var("ORGREG_TEST_POSTGRES") {
+            // The URL's role creates (CREATEDB) and owns the test databases.
+            let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("URL with a database");
+            return Pg {
+                admin_url: url,
+                owner_base: base,
+                owner_role: None,
+            };
+        }
+        let Some(bin) = crate::pgharness::find_bin() else {
+            // find_bin printed the skip line (and panics when PostgreSQL is required).
+            println!("api_pg: every test skipped");
+            std::process::exit(0);
+        };
+        let cluster = crate::pgharness::Cluster::start(&bin);
+        let pg = Pg {
+            admin_url: cluster.admin_url.clone(),
+            owner_base: cluster.url.rsplit_once('/').expect("URL").0.to_string(),
+            owner_role: Some("orgreg".into()),
+        };
+        cluster.stop_after(std::process::id());
+        pg
+    })
+}
+
+/// A new database for a server or command this test starts itself: the file `name` in
+/// `dir` on SQLite; on `api_pg` the URL of a fresh PostgreSQL database, held in a
+/// `PathBuf` so that callers pass it to `--db` as they pass a file.
+pub fn new_db(dir: &std::path::Path, name: &str) -> PathBuf {
+    if on_postgres() {
+        PathBuf::from(fresh_database())
+    } else {
+        dir.join(name)
+    }
+}
+
+/// A new, empty database owned by the test role; its URL.
+pub fn fresh_database() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let pg = pg();
+    let name = format!(
+        "orgreg_t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut admin = orgreg::store::pg::connect(&pg.admin_url).expect("connect to create a database");
+    let owner = pg
+        .owner_role
+        .as_ref()
+        .map(|r| format!(" OWNER {r}"))
+        .unwrap_or_default();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}{owner}"))
+        .expect("create the test database");
+    format!("{}/{name}", pg.owner_base)
+}
+
+fn drop_database(url: &str) {
+    let Some((_, name)) = url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(mut admin) = orgreg::store::pg::connect(&pg().admin_url) {
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     }
 }
 

@@ -94,11 +94,13 @@ pub(crate) struct Cluster {
     /// Some((uid, gid)) of the `postgres` OS user when running as root (PostgreSQL
     /// refuses to run as root).
     owner: Option<(u32, u32)>,
-    url: String,
+    pub(crate) url: String,
+    /// The cluster's superuser (creates databases for the API suite).
+    pub(crate) admin_url: String,
 }
 
 impl Cluster {
-    fn start(bin: &Path) -> Cluster {
+    pub(crate) fn start(bin: &Path) -> Cluster {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let owner = if unsafe { libc::geteuid() } == 0 {
             let pw = unsafe { libc::getpwnam(c"postgres".as_ptr()) };
@@ -123,6 +125,7 @@ impl Cluster {
             bin: bin.to_path_buf(),
             owner,
             url: String::new(),
+            admin_url: String::new(),
             dir,
         };
         c.run(
@@ -147,7 +150,7 @@ impl Cluster {
             .expect("free port")
             .port();
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400",
             c.dir.path().display()
         );
         let log = c.dir.path().join("log");
@@ -164,10 +167,8 @@ impl Cluster {
                 "start".as_ref(),
             ],
         );
-        let mut admin = pg::connect(&format!(
-            "postgres://postgres:{superpw}@127.0.0.1:{port}/postgres"
-        ))
-        .expect("connect as the cluster's superuser");
+        c.admin_url = format!("postgres://postgres:{superpw}@127.0.0.1:{port}/postgres");
+        let mut admin = pg::connect(&c.admin_url).expect("connect as the cluster's superuser");
         let pw = secret();
         admin
             .batch_execute(&format!(
@@ -204,6 +205,38 @@ impl Cluster {
             );
         }
         out
+    }
+}
+
+impl Cluster {
+    /// Leaves the cluster running until process `pid` has exited, then stops and removes
+    /// it (a cluster kept in a static outlives every test; statics are never dropped).
+    #[allow(dead_code)] // used by the API suite (tests/api/support.rs)
+    pub(crate) fn stop_after(self, pid: u32) {
+        let data = self.dir.path().join("data");
+        let pg_ctl = self.bin.join("pg_ctl");
+        let as_owner = if self.owner.is_some() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             {as_owner}'{}' -D '{}' stop -m immediate -w >/dev/null 2>&1; rm -rf '{}'",
+            pg_ctl.display(),
+            data.display(),
+            self.dir.path().display()
+        );
+        // Never waited for: it must outlive this process.
+        #[allow(clippy::zombie_processes)]
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the cluster's watchdog");
+        std::mem::forget(self);
     }
 }
 

@@ -229,7 +229,13 @@ pub fn schemas() -> Value {
 
     s.insert(
         "Health".into(),
-        out(json!({"status": enumerated(&["ok", "unavailable"])})),
+        out(json!({
+            "status": enumerated(&["ok", "unavailable"]),
+            "storage": out(json!({
+                "engine": enumerated(&["sqlite", "postgresql"]),
+                "state": enumerated(&["ok", "unavailable", "read-only"]),
+            })),
+        })),
     );
     s.insert(
         "Index".into(),
