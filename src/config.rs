@@ -48,6 +48,17 @@ pub enum Command {
         #[arg(long, env = "ORGREG_DB", default_value = "./orgreg.db")]
         db: String,
     },
+    /// Copy a SQLite database into a new, empty PostgreSQL database: every table, the
+    /// same ids, in one transaction (docs/SCALING.md). Stop the server first: writes
+    /// made after the copy's snapshot are not copied.
+    MigrateDb {
+        /// The SQLite database file to copy.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database to copy into (`postgres://user:pass@host:port/dbname`).
+        #[arg(long)]
+        to: String,
+    },
     /// Copy the database consistently while a server may be writing to it (one
     /// self-contained file, integrity- and foreign-key-checked).
     Backup {

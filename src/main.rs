@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         } => export(&db, out.as_deref(), with_secrets),
         Command::Import { file, db } => import(&file, &db),
         Command::Backup { db, out } => backup(&db, &out),
+        Command::MigrateDb { from, to } => migrate_db(&from, &to),
     }
 }
 
@@ -152,6 +153,51 @@ fn import(file: &std::path::Path, db: &str) -> ExitCode {
                 }
             }
             eprintln!("orgreg: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn migrate_db(from: &str, to: &str) -> ExitCode {
+    use orgreg::store::{describe, is_postgres_url, Store};
+    if is_postgres_url(from) || !std::path::Path::new(from).is_file() {
+        eprintln!("orgreg: --from must be an existing SQLite database file: {from}");
+        return ExitCode::from(2);
+    }
+    if !is_postgres_url(to) {
+        eprintln!("orgreg: --to must be a PostgreSQL URL (postgres://user:pass@host:port/dbname)");
+        return ExitCode::from(2);
+    }
+    let started = std::time::Instant::now();
+    let opened = Store::open(from, SyncMode::Full)
+        .and_then(|src| Store::open(to, SyncMode::Full).map(|dst| (src, dst)));
+    let (src, dst) = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("orgreg: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let copied = orgreg::store::copy::sqlite_to_postgres(&src, &dst);
+    src.close();
+    dst.close();
+    match copied {
+        Ok(counts) => {
+            let rows: Vec<String> = counts.iter().map(|(t, n)| format!("{n} {t}")).collect();
+            eprintln!(
+                "orgreg: copied {from} into {} ({}; row counts checked) in {:.2} s",
+                describe(to),
+                rows.join(", "),
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let why = match e {
+                orgreg::error::Error::Internal(cause) => cause,
+                other => other.detail(),
+            };
+            eprintln!("orgreg: migrate-db failed, nothing was written: {why}");
             ExitCode::from(1)
         }
     }

@@ -1,7 +1,8 @@
 //! `Idempotency-Key` on POST: the first response to a (user, key) is stored for 24 hours
 //! and returned again for a retry with the same request; the same key with another
 //! request is refused. Concurrent retries wait for the first to finish (an in-process
-//! lock per key), so the operation runs once.
+//! lock per key, and on PostgreSQL also an advisory lock per key across every process on
+//! the database), so the operation runs once.
 //!
 //! A first response can hold a one-time secret (a new token, an invitation token), so the
 //! stored body is sealed: XORed with a SHA-256 counter-mode keystream whose key is derived
@@ -27,10 +28,12 @@ pub struct InFlight {
     done: Condvar,
 }
 
-/// Holds the key while its first request runs; releases it on drop.
+/// Holds the key while its first request runs; releases it on drop. On PostgreSQL it
+/// also holds the key across processes (`Store::hold`).
 pub struct Guard<'a> {
     inflight: &'a InFlight,
     key: (i64, String),
+    _across: Option<Box<store::pgstore::Held<'a>>>,
 }
 
 impl Drop for Guard<'_> {
@@ -137,10 +140,17 @@ pub fn begin<'a>(
         }
         keys.insert(slot.clone());
     }
-    let guard = Guard {
+    let mut guard = Guard {
         inflight: &reg.idempotency,
         key: slot,
+        _across: None,
     };
+    // Other processes on the same database: one at a time per key there too (the
+    // in-process slot above keeps this to one connection per key per process).
+    let mut name = b"orgreg idempotency\0".to_vec();
+    name.extend_from_slice(&user.to_be_bytes());
+    name.extend_from_slice(key.as_bytes());
+    guard._across = reg.store.hold(&name)?.map(Box::new);
     let not_before = model::format_ms(model::now_ms() - TTL_MS);
     match reg.read(|c| store::idempotency::get(c, user, key, &not_before))? {
         Some(mut s) if s.request_hash == hash => {

@@ -10,6 +10,7 @@
 //! No connection leaves this module except inside `read` and `write`.
 
 pub mod activity;
+pub mod copy;
 pub mod counts;
 pub mod customers;
 pub mod db;
@@ -117,6 +118,21 @@ impl Store {
         match self {
             Store::Sqlite(s) => s.read(|c| f(&Conn::Sqlite(c))),
             Store::Postgres(s) => s.read(|c| f(&Conn::Postgres(c))),
+        }
+    }
+
+    /// Holds the lock named `name` across every process on this database until the
+    /// returned value is dropped (PostgreSQL: an advisory lock; `None` on SQLite, where
+    /// one process serves a file and an in-process lock is enough).
+    pub fn hold(&self, name: &[u8]) -> Result<Option<pgstore::Held<'_>>> {
+        match self {
+            Store::Sqlite(_) => Ok(None),
+            Store::Postgres(s) => {
+                use sha2::Digest;
+                let d = sha2::Sha256::digest(name);
+                let key = i64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
+                s.hold(key).map(Some)
+            }
         }
     }
 

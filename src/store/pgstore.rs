@@ -147,6 +147,50 @@ impl PgStore {
     }
 }
 
+/// A PostgreSQL advisory lock held on a pooled connection of its own (see `PgStore::hold`);
+/// released, and the connection returned, on drop. If this process dies, PostgreSQL
+/// releases it with the session.
+pub struct Held<'a> {
+    store: &'a PgStore,
+    client: Option<postgres::Client>,
+    key: i64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.client.take() {
+            if c.execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+                .is_ok()
+            {
+                self.store.put(c);
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// Waits (at most 60 s, then 503) for the cluster-wide advisory lock `key` and holds
+    /// it until the returned value is dropped: one holder across every orgreg process on
+    /// this database.
+    pub fn hold(&self, key: i64) -> Result<Held<'_>> {
+        let mut c = self.client()?;
+        let locked = c
+            .batch_execute("SET lock_timeout = '60s'")
+            .and_then(|_| c.execute("SELECT pg_advisory_lock($1)", &[&key]));
+        match locked {
+            Ok(_) => Ok(Held {
+                store: self,
+                client: Some(c),
+                key,
+            }),
+            Err(e) => {
+                log::warn!("advisory lock {key}: {e}");
+                Err(Error::Unavailable)
+            }
+        }
+    }
+}
+
 /// Where one attempt of a write failed, if it did.
 enum Failed {
     No,

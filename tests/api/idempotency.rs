@@ -97,3 +97,66 @@ fn idempotency_replays_one_time_secrets_only_to_the_same_credential() {
     let other = first["token"].as_str().unwrap().to_string();
     mint(&other).problem(422);
 }
+
+/// On PostgreSQL several processes serve one database: the same key sent at once to
+/// three of them still runs the operation once, and every retry gets its answer.
+#[test]
+fn idempotency_holds_across_processes_on_one_database() {
+    if !on_postgres() {
+        println!("skipped on SQLite: one process serves a file");
+        return;
+    }
+    let dir = tempfile::TempDir::new().unwrap();
+    let db = new_db(dir.path(), "shared.db");
+    let procs: Vec<Proc> = (0..3)
+        .map(|_| Proc::serve(&db, &[], &[("ORGREG_ADMIN_TOKEN", ADMIN_TOKEN)]))
+        .collect();
+    for round in 0..3 {
+        let key = format!("cross-process-{round}");
+        let name = format!("Across {round}");
+        let barrier = std::sync::Barrier::new(9);
+        let answers: Vec<(u16, Option<String>, serde_json::Value)> = std::thread::scope(|sc| {
+            let hs: Vec<_> = (0..9)
+                .map(|i| {
+                    let (url, key, name, barrier) = (&procs[i % 3].url, &key, &name, &barrier);
+                    sc.spawn(move || {
+                        barrier.wait();
+                        let r = agent()
+                            .post(&format!("{url}/v1/organizations"))
+                            .set("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+                            .set("Idempotency-Key", key)
+                            .set("Content-Type", "application/json")
+                            .send_string(&json!({ "name": name }).to_string());
+                        let r = match r {
+                            Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+                            Err(e) => panic!("POST: {e}"),
+                        };
+                        let status = r.status();
+                        let replayed = r.header("idempotent-replayed").map(str::to_string);
+                        let body: serde_json::Value =
+                            serde_json::from_str(&r.into_string().unwrap_or_default())
+                                .unwrap_or_default();
+                        (status, replayed, body)
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let ids: std::collections::HashSet<String> = answers
+            .iter()
+            .map(|(st, _, b)| {
+                assert_eq!(*st, 201, "round {round}: every answer is the first one's: {b}");
+                b["id"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "round {round}: one organization, {answers:?}");
+        let replays = answers.iter().filter(|a| a.1.as_deref() == Some("true")).count();
+        assert_eq!(replays, 8, "round {round}: one ran, eight were replayed: {answers:?}");
+        let (st, list) = procs[round % 3].get(
+            &format!("/v1/organizations?name={}", enc(&name)),
+            ADMIN_TOKEN,
+            "",
+        );
+        assert_eq!((st, list["count"].as_i64()), (200, Some(1)), "{list}");
+    }
+}

@@ -53,6 +53,8 @@ mod invitations;
 mod members;
 #[path = "../api/metrics.rs"]
 mod metrics;
+#[path = "../api/migrate_db.rs"]
+mod migrate_db;
 #[path = "../api/orgs.rs"]
 mod orgs;
 #[path = "../api/profiles.rs"]

@@ -100,7 +100,14 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// A cluster for tests: fsync off (its data is thrown away).
     pub(crate) fn start(bin: &Path) -> Cluster {
+        Cluster::start_with(bin, "-c fsync=off")
+    }
+
+    /// A cluster with `extra` server options (`""`: PostgreSQL's durable defaults, as the
+    /// scaling bench needs).
+    pub(crate) fn start_with(bin: &Path, extra: &str) -> Cluster {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let owner = if unsafe { libc::geteuid() } == 0 {
             let pw = unsafe { libc::getpwnam(c"postgres".as_ptr()) };
@@ -150,7 +157,7 @@ impl Cluster {
             .expect("free port")
             .port();
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 {extra}",
             c.dir.path().display()
         );
         let log = c.dir.path().join("log");
