@@ -21,7 +21,6 @@ mod harness;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const TOKEN: &str = "org_bench_scaling_token_0123456789abcdefghijklmnopqrstu";
