@@ -35,13 +35,34 @@ pub fn connect(url: &str) -> Result<Client> {
     let config: postgres::Config = url
         .parse()
         .map_err(|e| Error::Internal(format!("invalid PostgreSQL URL: {}", one_line(&e))))?;
-    config.connect(NoTls).map_err(|e| {
+    let mut client = config.connect(NoTls).map_err(|e| {
         Error::Internal(format!(
             "cannot connect to PostgreSQL at {}: {}",
             target(&config),
             one_line(&e)
         ))
-    })
+    })?;
+    durable(&mut client)?;
+    Ok(client)
+}
+
+/// A 2xx means the write is committed durably: a server (or role, or database) set to
+/// `synchronous_commit = off` would acknowledge commits it may lose on a crash, so this
+/// session turns it back on. Stricter settings (`remote_write`, `remote_apply`, a
+/// synchronous standby under Patroni's `synchronous_mode`) are kept.
+fn durable(c: &mut Client) -> Result<()> {
+    let setting: String = c
+        .query_one("SELECT current_setting('synchronous_commit')", &[])
+        .map_err(db)?
+        .get(0);
+    if setting == "off" {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            log::warn!("the database sets synchronous_commit = off; orgreg's sessions turn it on")
+        });
+        c.batch_execute("SET synchronous_commit = on").map_err(db)?;
+    }
+    Ok(())
 }
 
 /// Brings the database to the latest schema version, one step per transaction; refuses
@@ -51,8 +72,10 @@ pub fn migrate(client: &mut Client) -> Result<()> {
         let mut tx = client.transaction().map_err(db)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
             .map_err(db)?;
+        // (No NOTICE "already exists" in the log on every start.)
         tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS orgreg_schema (version BIGINT NOT NULL);
+            "SET LOCAL client_min_messages = warning;
+             CREATE TABLE IF NOT EXISTS orgreg_schema (version BIGINT NOT NULL);
              INSERT INTO orgreg_schema (version)
                  SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM orgreg_schema);",
         )

@@ -228,3 +228,49 @@ fn token_create_prints_a_working_token() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
 }
+
+/// A PostgreSQL database that cannot serve stops `orgreg serve` at start with one clear
+/// line and exit code 1, never printing the password: a malformed URL, a refused
+/// connection, and on PostgreSQL a wrong password and a database of a newer schema.
+#[test]
+fn serve_refuses_an_unusable_postgres_database_with_one_line() {
+    let fails = |url: &str, expect: &str| {
+        let out = orgreg_cmd()
+            .args(["serve", "--listen", "127.0.0.1:0", "--db", url])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{url}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one line for {url}: {err}");
+        assert!(
+            lines[0].starts_with("orgreg: ") && lines[0].contains(expect),
+            "{url}: expected {expect:?} in {err}"
+        );
+        assert!(!err.contains("s3cret-pw"), "the password is never printed: {err}");
+    };
+    fails("postgres://u:s3cret-pw@127.0.0.1:notaport/db", "invalid PostgreSQL URL");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    fails(
+        &format!("postgres://u:s3cret-pw@127.0.0.1:{port}/db?connect_timeout=2"),
+        "cannot connect to PostgreSQL at u@127.0.0.1:",
+    );
+    if !on_postgres() {
+        return;
+    }
+    let url = fresh_database();
+    let (head, tail) = url.split_once('@').unwrap();
+    let user = head.rsplit_once(':').unwrap().0;
+    fails(&format!("{user}:s3cret-pw@{tail}"), "password authentication failed");
+    let store = orgreg::store::Store::open(&url, orgreg::config::SyncMode::Full).unwrap();
+    store.close();
+    orgreg::store::pg::connect(&url)
+        .unwrap()
+        .batch_execute("UPDATE orgreg_schema SET version = version + 1")
+        .unwrap();
+    fails(&url, "newer than this orgreg knows");
+}

@@ -154,3 +154,44 @@ fn a_broken_pooled_connection_is_replaced() {
         .write(|tx| orgs::insert(tx, &org_row(7, "After The Kill", "", None)))
         .unwrap();
 }
+
+/// A database set to `synchronous_commit = off` would let a 2xx precede a durable
+/// commit: orgreg's sessions turn it back on; stricter settings are kept.
+#[test]
+fn sessions_never_run_with_synchronous_commit_off() {
+    let Some(db) = TestDb::get() else { return };
+    let setting = |url: &str| -> String {
+        let store = orgreg::store::Store::open(url, orgreg::config::SyncMode::Full).expect("open");
+        let got = store
+            .read(|c| c.scalar::<String>("SELECT current_setting('synchronous_commit')", &[]))
+            .expect("read");
+        store.close();
+        got
+    };
+    let mut owner = db.client();
+    let name: String = owner
+        .query_one("SELECT current_database()", &[])
+        .unwrap()
+        .get(0);
+    let set = |owner: &mut postgres::Client, v: &str| {
+        owner
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} SET synchronous_commit = {v}"
+            ))
+            .expect("the owner sets synchronous_commit on its database")
+    };
+    set(&mut owner, "off");
+    let mut plain = db.client();
+    let raw: String = plain
+        .query_one("SELECT current_setting('synchronous_commit')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(raw, "on", "pg::connect itself turns it on");
+    assert_eq!(setting(&db.url), "on");
+    set(&mut owner, "remote_apply");
+    assert_eq!(
+        setting(&db.url),
+        "remote_apply",
+        "a stricter setting is kept"
+    );
+}
