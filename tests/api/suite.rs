@@ -77,3 +77,5 @@ mod users;
 mod waldur;
 #[path = "../api/zenml.rs"]
 mod zenml;
+#[path = "../api/multiprocess.rs"]
+mod multiprocess;
