@@ -79,3 +79,5 @@ mod users;
 mod waldur;
 #[path = "../api/zenml.rs"]
 mod zenml;
+#[path = "../api/multiprocess.rs"]
+mod multiprocess;

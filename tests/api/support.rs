@@ -966,3 +966,33 @@ pub fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+// ---- several processes on one database (tests/api/multiprocess.rs) ----
+
+/// True (after saying so) on SQLite, for a test of what only PostgreSQL has: several
+/// orgreg processes writing to one database.
+pub fn postgres_only(what: &str) -> bool {
+    if !on_postgres() {
+        println!("skipped on SQLite (PostgreSQL only): {what}");
+    }
+    !on_postgres()
+}
+
+/// One request to the server at `base` (a `Proc`'s url) on its own connection: `auth` is
+/// the whole Authorization value (none when empty), `body` is sent as JSON.
+pub fn request_at(base: &str, method: &str, path: &str, auth: &str, body: Option<&Value>) -> Resp {
+    let mut rq = agent().request(method, &format!("{base}{path}"));
+    if !auth.is_empty() {
+        rq = rq.set("Authorization", auth);
+    }
+    let result = match body {
+        Some(b) => rq
+            .set("Content-Type", "application/json")
+            .send_bytes(b.to_string().as_bytes()),
+        None => rq.call(),
+    };
+    match result {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => Resp::from_ureq(r),
+        Err(e) => panic!("{method} {base}{path}: transport error: {e}"),
+    }
+}
