@@ -16,7 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// How many times a write that lost a race is run in all before it is answered 503.
-const ATTEMPTS: u32 = 8;
+const ATTEMPTS: u32 = 16;
+/// The longest pause before a write runs again, milliseconds: the pause is random up to
+/// 2^(attempt - 1) ms, capped here, so that writers that keep colliding on the same rows
+/// spread out instead of colliding again at once (12 owners stepping down at once lost 8
+/// races in a row without it). The pauses of one write sum to about 0.5 s at most.
+const MAX_PAUSE_MS: u64 = 64;
 /// Idle connections the pool keeps.
 const MAX_IDLE: usize = 32;
 
@@ -135,6 +140,7 @@ impl PgStore {
             };
             if again && attempt < ATTEMPTS {
                 log::debug!("write attempt {attempt} lost a race or its connection; again");
+                pause(attempt);
                 continue;
             }
             if again {
@@ -189,6 +195,16 @@ impl PgStore {
             }
         }
     }
+}
+
+/// A random pause after attempt `attempt` lost (see `MAX_PAUSE_MS`).
+fn pause(attempt: u32) {
+    use rand::Rng;
+    let ceiling = (1u64 << (attempt - 1).min(16)).min(MAX_PAUSE_MS);
+    let ms = rand::thread_rng().gen_range(0..=ceiling);
+    std::thread::sleep(std::time::Duration::from_micros(
+        ms * 1000 + rand::thread_rng().gen_range(0..1000),
+    ));
 }
 
 /// Where one attempt of a write failed, if it did.

@@ -197,7 +197,7 @@ impl Cluster {
     fn finish_with(mut self, allow_503: bool) -> usize {
         let mut served_503 = 0;
         let mut retries = 0;
-        // The most attempts one write took (8 lost races in a row would be a 503).
+        // The most attempts one write took (16 lost races in a row would be a 503).
         let mut most = 1;
         let mut bad = vec![];
         for (k, p) in self.procs.iter_mut().enumerate() {
@@ -224,7 +224,7 @@ impl Cluster {
                             w.len() == 3 && w.starts_with(code) && w.parse::<u16>().is_ok()
                         })
                 };
-                let busy = served("503") || line.contains("lost 8 races");
+                let busy = served("503") || line.contains("races in a row");
                 if served("503") {
                     served_503 += 1;
                 }
@@ -510,13 +510,12 @@ fn multiprocess_last_owner_six_owners_step_down_through_three_processes() {
     c.finish();
 }
 
-/// Twelve owners stepping down at once, four through each process: contention beyond what
-/// eight attempts of a write absorb. A write that loses eight serialization races in a
-/// row is answered 503 with `Retry-After` (that happens here: the test prints how many);
-/// it commits nothing, so its owner is still an owner. Whatever the mix of 2xx, 409 and
-/// 503, the rule holds: at least one owner remains, at most one request meets the
-/// last-owner 409 and only when a single owner remains besides those answered 503, and
-/// the stored owners are exactly those whose request did not succeed.
+/// Twelve owners stepping down at once, four through each process: heavy contention on
+/// one organization's owners. Writes that lose serialization races run again after a
+/// random, growing pause (`store::pgstore`), so every one finishes: 11 succeed, one meets
+/// the last-owner 409, no 503. (Before the pause, 8 immediate attempts were not enough:
+/// 2–7 of 36 requests were answered 503.) The stored owners are exactly those whose
+/// request did not succeed.
 #[test]
 fn multiprocess_last_owner_twelve_owners_holds_even_when_writes_are_busy() {
     if postgres_only("the last owner across processes under heavy contention") {
@@ -536,7 +535,7 @@ fn multiprocess_last_owner_twelve_owners_holds_even_when_writes_are_busy() {
             do_step(&c, i, &org, &owners[i], "", step)
         });
         let what = format!("round {round}: {OWNERS} owners step down through {PROCS} processes");
-        c.expect(&rs, &[200, 204, 409, 503], &what);
+        c.expect(&rs, &[200, 204, 409], &what);
         let n503 = count(&rs, 503);
         busy += n503;
         for r in rs.iter().filter(|r| r.status == 503) {
@@ -587,7 +586,7 @@ fn multiprocess_last_owner_twelve_owners_holds_even_when_writes_are_busy() {
             o.text
         );
     }
-    let logged = c.finish_with(true);
+    let logged = c.finish_with(false);
     assert_eq!(
         logged, busy,
         "every 503 answered is one the processes logged"
