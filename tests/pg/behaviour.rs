@@ -655,3 +655,69 @@ pub(crate) fn search_is_served_by_the_trigram_index_with_literal_wildcards() {
         plan.join("\n")
     );
 }
+
+/// Text orders byte for byte, as on SQLite, even in a database whose own collation is a
+/// natural-language one (ICU `en-US` puts `a` before `B`; bytes put `B` first): every
+/// TEXT column is declared `COLLATE "C"` (migrations_pg/0001).
+#[test]
+pub(crate) fn text_orders_bytewise_whatever_the_database_collation() {
+    let Some(db) = TestDb::get() else { return };
+    let Some(cluster) = &db.cluster else {
+        println!("skipped: needs a cluster of its own to create a database");
+        return;
+    };
+    let mut admin = pg::connect(&cluster.admin_url).expect("superuser");
+    if let Err(e) = admin.batch_execute(
+        "CREATE DATABASE natural_order TEMPLATE template0 ENCODING 'UTF8' \
+         LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C' OWNER orgreg",
+    ) {
+        println!("skipped: no ICU collations here ({e})");
+        return;
+    }
+    let url = format!("{}/natural_order", db.url.rsplit_once('/').unwrap().0);
+    let mut client = pg::connect(&url).expect("connect");
+    let natural: Vec<String> = client
+        .query("SELECT n FROM (VALUES ('a'), ('B')) v(n) ORDER BY n", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        natural,
+        ["a", "B"],
+        "the database's own collation is natural order"
+    );
+    pg::migrate(&mut client).expect("migrate");
+    fn run(c: &impl Db) -> Vec<String> {
+        let names = [
+            "beta",
+            "Beta Two",
+            "alpha",
+            "Alpha Two",
+            "_under",
+            "Zulu",
+            "émile",
+            "Ötzi",
+        ];
+        for (i, n) in names.iter().enumerate() {
+            orgs::insert(c, &org_row(i as u32 + 1, n, "", None)).unwrap();
+        }
+        orgs::list(c, None, &q(vec![], &[], vec![("name", false)]))
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|o| o.name)
+            .collect()
+    }
+    let (_dir, store) = sqlite_store();
+    let lite = store.write(|tx| Ok(run(tx))).unwrap();
+    let tx = pg::PgDb::new(client.transaction().unwrap());
+    let post = run(&tx);
+    tx.rollback().unwrap();
+    let at = |n: &str| lite.iter().position(|x| x == n).unwrap();
+    assert!(
+        at("Zulu") < at("émile"),
+        "SQLite orders bytes, not letters: {lite:?}"
+    );
+    assert_eq!(post, lite, "PostgreSQL orders as SQLite does");
+}
