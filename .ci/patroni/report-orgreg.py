@@ -15,15 +15,19 @@ of the wrong shape or without an answer; /healthz not ok before the kill or not 
 again at the end; /healthz never non-ok although writes failed after the kill; lost
 acknowledged writes (counted by run.sh); no acknowledged write after the kill.
 
-usage: report-orgreg.py EVENTS KILL_TS GAP ACKED LOST LABEL
+usage: report-orgreg.py EVENTS KILL_TS OUTAGE_TS GAP ACKED LOST MAX_FAILOVER LABEL
+  OUTAGE_TS: when the first write that failed after the kill was sent (KILL_TS if
+  none failed); a process has recovered at its first 201 for a write sent after it,
+  which must come within MAX_FAILOVER s of the kill for every process.
 """
 import json
 import sys
 
 
 def main():
-    events_file, kill, gap, acked, lost, label = sys.argv[1:7]
-    kill, acked, lost = float(kill), int(acked), int(lost)
+    events_file, kill, outage, gap, acked, lost, max_failover, label = sys.argv[1:9]
+    kill, outage, acked, lost = float(kill), float(outage), int(acked), int(lost)
+    max_failover = float(max_failover)
     posts, health = [], []
     for line in open(events_file, encoding="utf-8"):
         e = json.loads(line)
@@ -94,9 +98,18 @@ def main():
         if not mine or mine[-1].get("state") != "ok":
             problems.append(f"/healthz of {names[p]} is not ok at the end ({seqs.get(p)})")
 
+    # each process is back at its first 201 for a write sent after the outage began;
+    # 503s of the outage: sent after the kill, answered before that process was back;
+    # the others: orgreg answers 503 for a write that lost its serialization race 8
+    # times in a row, outage or not
+    back = {p: min((e["done"] for e in ok_posts if e["proc"] == p and e["sent"] > outage),
+                   default=float("inf")) for p in procs}
     failed_after = [e for e in posts if e["sent"] > kill and e.get("status") != 201]
-    if not [e for e in ok_posts if e["sent"] > kill]:
-        problems.append("no 201 for a request sent after the kill")
+    for p in procs:
+        if back[p] == float("inf"):
+            problems.append(f"{names[p]} acknowledged no write sent after the outage began")
+        elif rel(back[p]) > max_failover:
+            problems.append(f"{names[p]} acknowledged its first write {rel(back[p]):.1f} s after the kill (> {max_failover:g} s)")
     if failed_after and not windows:
         problems.append(
             f"{len(failed_after)} writes failed after the kill "
@@ -113,17 +126,13 @@ def main():
         health_txt.append(f"{names[p]}: {s}")
     if not failed_after:
         health_txt.append("no write failed after the kill: the outage was too short to require non-ok")
-    # 503s of the outage (sent after the kill, answered before that process acknowledged
-    # its first write sent after the kill) and the others (orgreg answers 503 for a write
-    # that lost its serialization race 8 times in a row, outage or not)
-    back = {p: min((e["done"] for e in ok_posts if e["proc"] == p and e["sent"] > kill),
-                   default=float("inf")) for p in procs}
     out503 = [rel(e["done"]) for e in posts
               if e.get("status") == 503 and e["sent"] > kill and e["done"] <= back[e["proc"]]]
     span = f" ({min(out503):.1f}..{max(out503):.1f} s)" if out503 else ""
     other503 = n503 - len(out503)
+    backs = ", ".join(f"{names[p]} {rel(back[p]):.1f} s" for p in procs if back[p] != float("inf"))
     print(
-        f"failover: first write {gap} s after the kill; {acked} acknowledged writes, {lost} lost; "
+        f"failover: first write {gap} s after the kill ({backs}); {acked} acknowledged writes, {lost} lost; "
         f"503s: {len(out503)}{span}"
         f"{f' + {other503} outside the outage' if other503 else ''}, "
         f"500s: {n500}, timeouts: {timeouts}, connection errors: {conn_err}, "

@@ -388,7 +388,8 @@ fi
 start_writer() { # start_writer ROUND
   rm -f "$work/stop"
   : >"$work/acked$1"
-  PG_URL=$PG_URL ACKED_FILE="$work/acked$1" STOP_FILE="$work/stop" WRITER_TAG="r$1" \
+  : >"$work/failed$1"
+  PG_URL=$PG_URL ACKED_FILE="$work/acked$1" FAILED_FILE="$work/failed$1" STOP_FILE="$work/stop" WRITER_TAG="r$1" \
     WRITER_LOG="$work/writer$1.log" EVENTS_FILE="$work/events$1.jsonl" \
     ORGREG_URLS="${orgreg_url[*]}" ORGREG_TOKEN="$token" \
     setsid bash -c "$WRITER_CMD" >>"$work/writer$1.log" 2>&1 &
@@ -410,12 +411,19 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$kill_ts" >"$work/kill$round"
   log "round $round: SIGKILL postmaster $pm of primary node$old"
 
-  first=""
+  # The first write after the kill = the first acknowledged write sent after the first
+  # failed one (FAILED_FILE: "ID SENT_EPOCH ...", sent after the kill). For a few ms after
+  # the SIGKILL the old primary's backends and walsenders still run (they notice the
+  # postmaster's death at their next wait), so a write sent on a pooled connection right
+  # after the kill can still commit there, synchronously replicated: that is not the
+  # failover. Without any failure the first write sent after the kill counts.
+  # ACKED_FILE: "ID ACK_EPOCH [SENT_EPOCH]" (without SENT, ACK stands for it).
+  first="" outage=""
   deadline=$((SECONDS + MAX_FAILOVER + 1))
+  sleep 1 # failures come in ms; give the first ones time to be written down
   while [ $SECONDS -lt $deadline ]; do
-    # ACKED_FILE: "ID ACK_EPOCH [SENT_EPOCH]"; with SENT, a write counts as after the
-    # kill only if it was sent after it (not a commit that was already under way)
-    first=$(awk -v k="$kill_ts" '{ s = (NF >= 3 ? $3 : $2) } s > k && (m == "" || $2 < m) { m = $2 } END { print m }' "$work/acked$round")
+    outage=$(awk -v k="$kill_ts" '$2 > k && (m == "" || $2 < m) { m = $2 } END { print m }' "$work/failed$round")
+    first=$(awk -v k="${outage:-$kill_ts}" '{ s = (NF >= 3 ? $3 : $2) } s > k && (m == "" || $2 < m) { m = $2 } END { print m }' "$work/acked$round")
     [ -n "$first" ] && break
     sleep 0.05
   done
@@ -435,10 +443,16 @@ for round in $(seq 1 "$ROUNDS"); do
   lost=$(comm -23 "$work/ackedids$round" "$work/stored$round" | wc -l)
   after=$(awk -v k="$kill_ts" '(NF >= 3 ? $3 : $2) > k' "$work/acked$round" | wc -l)
   label="round $round, node$old -> node$new, $after acked after the kill"
+  if [ -z "$outage" ]; then
+    label="$label, no write failed"
+  else
+    early=$(awk -v k="$kill_ts" -v o="$outage" '{ s = (NF >= 3 ? $3 : $2) } s > k && s < o' "$work/acked$round" | wc -l)
+    [ "$early" = 0 ] || label="$label, $early of them sent before the first failed one (+$(elapsed "$kill_ts" "$outage") s)"
+  fi
   report_rc=0
   if [ "$WRITER" = orgreg ]; then
-    line=$(python3 "$here/report-orgreg.py" "$work/events$round.jsonl" "$kill_ts" "$gap" \
-      "$acked" "$lost" "$label") || report_rc=$?
+    line=$(python3 "$here/report-orgreg.py" "$work/events$round.jsonl" "$kill_ts" "${outage:-$kill_ts}" \
+      "$gap" "$acked" "$lost" "$MAX_FAILOVER" "$label") || report_rc=$?
   else
     line="failover: first write $gap s after the kill; $acked acknowledged writes, $lost lost ($label)"
   fi

@@ -9,6 +9,8 @@ Writer contract (see README.md):
   PG_URL        unused here (the orgreg processes have it)
   ACKED_FILE    "NAME ACK_EPOCH SENT_EPOCH" appended ONLY for a 201 (ACK = answer read,
                 SENT = request started)
+  FAILED_FILE   "NAME SENT_EPOCH DONE_EPOCH STATUS" for every other outcome (STATUS
+                "-" when orgreg gave no answer)
   STOP_FILE     stop once this file exists
   WRITER_TAG    unique per start; every name starts with it
   WRITER_LOG    free-form log (failures, a few 503 bodies)
@@ -34,6 +36,7 @@ import time
 import urllib.parse
 
 ACKED_FILE = os.environ["ACKED_FILE"]
+FAILED_FILE = os.environ.get("FAILED_FILE", "/dev/null")
 STOP_FILE = os.environ["STOP_FILE"]
 TAG = os.environ["WRITER_TAG"]
 WRITER_LOG = os.environ.get("WRITER_LOG", "/dev/stderr")
@@ -47,6 +50,7 @@ HEALTH_INTERVAL = float(os.environ.get("HEALTH_INTERVAL", "0.1"))
 
 lock = threading.Lock()
 acked = open(ACKED_FILE, "a", buffering=1)
+failed = open(FAILED_FILE, "a", buffering=1)
 events = open(EVENTS_FILE, "a", buffering=1)
 wlog = open(WRITER_LOG, "a", buffering=1)
 logged_503 = 0
@@ -162,6 +166,9 @@ def writer(k):
             done = time.time()
             ev.update(error=f"{type(e).__name__}: {e}", done=done, reused=getattr(e, "reused", None))
             log(f"no answer for {name} (proc {proc}, {done - sent:.2f} s): {ev['error']}")
+        if ev.get("status") != 201 or "bad_body" in ev:
+            with lock:
+                failed.write(f"{name} {sent:.6f} {ev['done']:.6f} {ev.get('status', '-')}\n")
         event(**ev)
         time.sleep(PAUSE)
     c.close()
