@@ -3,9 +3,10 @@
 # loopback, 2 orgreg processes on the libpq multi-host URL, writers creating
 # organizations through both, SIGKILL of the primary's postmaster, then: orgreg answers
 # 503 with Retry-After (never 500, never no answer within REQUEST_TIMEOUT) during the
-# outage, the first write acknowledged after the kill comes <= MAX_FAILOVER s after it,
+# outage, each orgreg acknowledges a write again <= MAX_FAILOVER s after the kill,
 # every acknowledged write is stored on the new primary, and /healthz went non-ok and
-# back to ok. See README.md beside this.
+# back to ok. The first write after the kill (printed) is the first acknowledged one
+# sent after the first failed one. See README.md beside this.
 #
 # Usage: .ci/patroni/run.sh [--rounds N]       (or env ROUNDS=N)
 # Env:   WRITER       orgreg (default) or psql (psql INSERTs straight into PostgreSQL)
