@@ -18,6 +18,7 @@ pub mod store;
 
 use config::Config;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use server::Running;
 
@@ -41,12 +42,23 @@ pub fn start(config: Config) -> Result<Running, String> {
             return Err(e);
         }
     }
-    let admin_token = registry::auth::bootstrap(
-        &reg,
-        config.admin_token.as_deref(),
-        config.admin_password.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
+    // Several processes may start on one PostgreSQL database at once: their bootstrap
+    // writes collide, and one may lose every attempt while the other's commit waits for
+    // a synchronous standby. Starting can wait: try again for up to 30 s.
+    let started = std::time::Instant::now();
+    let admin_token = loop {
+        match registry::auth::bootstrap(
+            &reg,
+            config.admin_token.as_deref(),
+            config.admin_password.as_deref(),
+        ) {
+            Err(error::Error::Unavailable) if started.elapsed() < Duration::from_secs(30) => {
+                log::info!("bootstrap: the database is busy or unavailable; trying again");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => break other.map_err(|e| e.to_string())?,
+        }
+    };
     // At most `threads` requests are handled at once: that many read connections, opened
     // now, serve them all.
     reg.store

@@ -154,7 +154,11 @@ pub fn is_lost_race(e: &postgres::Error) -> bool {
 
 /// `Unavailable` for a transient error (logged as a warning), `Internal` otherwise.
 fn classify(e: postgres::Error, context: &str) -> Error {
-    if is_transient(&e) {
+    if is_lost_race(&e) {
+        // Expected under concurrent writes; the store runs the write again.
+        log::debug!("lost a serialization race: {}{context}", one_line(&e));
+        Error::Unavailable
+    } else if is_transient(&e) {
         log::warn!("database unavailable: {}{context}", one_line(&e));
         Error::Unavailable
     } else {

@@ -63,7 +63,10 @@ impl PgStore {
                 Some(_) => continue, // broken: dropped
                 None => {
                     return pg::connect(&self.url).map_err(|e| {
-                        log::warn!("{e}");
+                        match e {
+                            Error::Internal(why) => log::warn!("database unavailable: {why}"),
+                            other => log::warn!("database unavailable: {other}"),
+                        }
                         Error::Unavailable
                     })
                 }
