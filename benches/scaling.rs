@@ -119,7 +119,10 @@ fn start(bin: &Path, db: &str, n: usize) -> Procs {
         let child = Command::new(bin)
             .args(["serve", "--db", db, "--listen", &addr, "--sync", "full"])
             .env("ORGREG_ADMIN_TOKEN", TOKEN)
-            .env("RUST_LOG", "error")
+            .env(
+                "RUST_LOG",
+                std::env::var("ORGREG_BENCH_SERVER_LOG").unwrap_or_else(|_| "error".into()),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -158,6 +161,10 @@ fn post(agent: &ureq::Agent, url: &str, name: &str) -> Result<String, String> {
             Ok(v["id"].as_str().unwrap_or_default().to_string())
         }
         Ok(r) => Err(format!("status {}", r.status())),
+        Err(ureq::Error::Status(st, r)) => Err(format!(
+            "status {st}: {}",
+            r.into_string().unwrap_or_default()
+        )),
         Err(e) => Err(e.to_string()),
     }
 }
@@ -222,9 +229,15 @@ fn scenario(label: &str, bin: &Path, db: &str, processes: usize, a: &Args) {
             .collect()
     };
     let url_of = |c: usize| &urls[c % urls.len()];
+    let first_error = std::sync::Mutex::new(None::<String>);
     let (wps, w50, w99, werr) = drive(a.clients, a.secs, |agent, c, i| {
-        post(agent, url_of(c), &format!("bench-{c}-{i}")).is_ok()
+        post(agent, url_of(c), &format!("bench-{c}-{i}"))
+            .map_err(|e| first_error.lock().unwrap().get_or_insert(e).clone())
+            .is_ok()
     });
+    if let Some(e) = first_error.into_inner().unwrap() {
+        eprintln!("{label}: first failed create: {e}");
+    }
     let (rps, r50, r99, rerr) = drive(a.clients, a.secs, |agent, c, i| {
         let id = &seeded[(c * 7919 + i * 104_729) % seeded.len()];
         agent

@@ -227,12 +227,34 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// Statements prepared on one connection, by translated SQL text (they live as long as
+/// the session, across transactions).
+pub type Statements = RefCell<HashMap<Arc<str>, postgres::Statement>>;
+
+/// At most this many statements are kept per connection; a full cache starts over.
+const MAX_STATEMENTS: usize = 512;
+
+/// A transaction's statement cache: its own, or its pooled connection's.
+enum Cache<'a> {
+    Own(Statements),
+    Shared(&'a Statements),
+}
+
+impl Cache<'_> {
+    fn get(&self) -> &Statements {
+        match self {
+            Cache::Own(s) => s,
+            Cache::Shared(s) => s,
+        }
+    }
+}
+
 /// A PostgreSQL transaction as a `Db`: every store function runs on it unchanged. The
 /// store's SQL is translated to this dialect once per statement text (`dialect`) and
-/// prepared once per transaction.
+/// prepared once per connection (`with_statements`; `new` prepares once per transaction).
 pub struct PgDb<'a> {
     tx: RefCell<postgres::Transaction<'a>>,
-    prepared: RefCell<HashMap<Arc<str>, postgres::Statement>>,
+    prepared: Cache<'a>,
     /// A statement failed because the transaction lost a serialization race or a
     /// deadlock: the whole transaction may be run again.
     lost_race: std::cell::Cell<bool>,
@@ -242,7 +264,18 @@ impl<'a> PgDb<'a> {
     pub fn new(tx: postgres::Transaction<'a>) -> PgDb<'a> {
         PgDb {
             tx: RefCell::new(tx),
-            prepared: RefCell::new(HashMap::new()),
+            prepared: Cache::Own(RefCell::default()),
+            lost_race: std::cell::Cell::new(false),
+        }
+    }
+
+    /// A transaction that prepares through (and adds to) its connection's `statements`:
+    /// a statement is parsed once per connection, and PostgreSQL can settle on a generic
+    /// plan for it after a few runs.
+    pub fn with_statements(tx: postgres::Transaction<'a>, statements: &'a Statements) -> PgDb<'a> {
+        PgDb {
+            tx: RefCell::new(tx),
+            prepared: Cache::Shared(statements),
             lost_race: std::cell::Cell::new(false),
         }
     }
@@ -287,14 +320,18 @@ impl<'a> PgDb<'a> {
 
     fn statement(&self, sql: &str) -> Result<postgres::Statement> {
         let sql = dialect(sql);
-        if let Some(st) = self.prepared.borrow().get(&sql) {
+        if let Some(st) = self.prepared.get().borrow().get(&sql) {
             return Ok(st.clone());
         }
         let st = self.tx.borrow_mut().prepare(&sql).map_err(|e| {
             self.note(&e);
             classify(e, &format!(" in {sql}"))
         })?;
-        self.prepared.borrow_mut().insert(sql, st.clone());
+        let mut cache = self.prepared.get().borrow_mut();
+        if cache.len() >= MAX_STATEMENTS {
+            cache.clear();
+        }
+        cache.insert(sql, st.clone());
         Ok(st)
     }
 

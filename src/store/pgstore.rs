@@ -16,18 +16,52 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// How many times a write that lost a race is run in all before it is answered 503.
-const ATTEMPTS: u32 = 16;
+const ATTEMPTS: u32 = 32;
 /// The longest pause before a write runs again, milliseconds: the pause is random up to
 /// 2^(attempt - 1) ms, capped here, so that writers that keep colliding on the same rows
 /// spread out instead of colliding again at once (12 owners stepping down at once lost 8
 /// races in a row without it). The pauses of one write sum to about 0.5 s at most.
-const MAX_PAUSE_MS: u64 = 64;
+const MAX_PAUSE_MS: u64 = 100;
 /// Idle connections the pool keeps.
 const MAX_IDLE: usize = 32;
 
+/// How many write transactions one process runs at once (`ORGREG_PG_WRITERS`, default
+/// 2). Concurrent SERIALIZABLE writes that insert next to each other (new rows land on
+/// the same index pages) collide in PostgreSQL's page-level predicate locks and are run
+/// again; fewer at once from one process means fewer collisions (measured in
+/// benches/scaling.rs, docs/SCALING.md), while the other processes still write beside it.
+fn writers() -> usize {
+    static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *N.get_or_init(|| {
+        std::env::var("ORGREG_PG_WRITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(2)
+    })
+}
+
+struct Place<'a>(&'a PgStore);
+
+impl Drop for Place<'_> {
+    fn drop(&mut self) {
+        *self.0.writing.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        self.0.written.notify_one();
+    }
+}
+
+/// A pooled connection with the statements prepared on it.
+struct Pooled {
+    client: postgres::Client,
+    statements: pg::Statements,
+}
+
 pub struct PgStore {
     url: String,
-    idle: Mutex<Vec<postgres::Client>>,
+    idle: Mutex<Vec<Pooled>>,
+    /// Write transactions running in this process (see `WRITERS`).
+    writing: Mutex<usize>,
+    written: std::sync::Condvar,
     /// Write transactions committed since open.
     commits: AtomicU64,
 }
@@ -39,9 +73,24 @@ impl PgStore {
         pg::migrate(&mut first)?;
         Ok(PgStore {
             url: url.to_string(),
-            idle: Mutex::new(vec![first]),
+            idle: Mutex::new(vec![Pooled {
+                client: first,
+                statements: Default::default(),
+            }]),
             commits: AtomicU64::new(0),
+            writing: Mutex::new(0),
+            written: std::sync::Condvar::new(),
         })
+    }
+
+    /// Waits for one of the `WRITERS` places; the place is given back on drop.
+    fn writer_place(&self) -> impl Drop + '_ {
+        let mut n = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        while *n >= writers() {
+            n = self.written.wait(n).unwrap_or_else(|p| p.into_inner());
+        }
+        *n += 1;
+        Place(self)
     }
 
     /// Write transactions committed since open.
@@ -55,27 +104,34 @@ impl PgStore {
     }
 
     /// An idle connection that is still open, or a new one.
-    fn client(&self) -> Result<postgres::Client> {
+    fn client(&self) -> Result<Pooled> {
         loop {
             let popped = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
             match popped {
-                Some(c) if !c.is_closed() => return Ok(c),
+                Some(c) if !c.client.is_closed() => return Ok(c),
                 Some(_) => continue, // broken: dropped
                 None => {
-                    return pg::connect(&self.url).map_err(|e| {
-                        match e {
-                            Error::Internal(why) => log::warn!("database unavailable: {why}"),
-                            other => log::warn!("database unavailable: {other}"),
-                        }
-                        Error::Unavailable
-                    })
+                    return pg::connect(&self.url)
+                        .map(|client| Pooled {
+                            client,
+                            statements: Default::default(),
+                        })
+                        .map_err(|e| {
+                            match e {
+                                Error::Internal(why) => {
+                                    log::warn!("database unavailable: {why}")
+                                }
+                                other => log::warn!("database unavailable: {other}"),
+                            }
+                            Error::Unavailable
+                        })
                 }
             }
         }
     }
 
-    fn put(&self, c: postgres::Client) {
-        if c.is_closed() {
+    fn put(&self, c: Pooled) {
+        if c.client.is_closed() {
             return;
         }
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -90,14 +146,15 @@ impl PgStore {
         for attempt in 0..2 {
             let mut c = self.client()?;
             let out = {
-                let tx = c
+                let Pooled { client, statements } = &mut c;
+                let tx = client
                     .build_transaction()
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)
                     .read_only(true)
                     .start();
                 match tx {
                     Ok(tx) => {
-                        let db = PgDb::new(tx);
+                        let db = PgDb::with_statements(tx, statements);
                         let out = f(&db);
                         // A read commits nothing; ending it cannot lose data.
                         let _ = db.rollback();
@@ -106,7 +163,7 @@ impl PgStore {
                     Err(e) => Err(pg::db(e)),
                 }
             };
-            let broken = c.is_closed();
+            let broken = c.client.is_closed();
             self.put(c);
             match out {
                 Err(Error::Unavailable) if broken && attempt == 0 => continue,
@@ -122,9 +179,11 @@ impl PgStore {
     /// retried on a new one; one lost during COMMIT is not (the outcome is unknown): 503.
     pub fn write<T>(&self, mut f: impl FnMut(&PgDb) -> Result<T>) -> Result<T> {
         for attempt in 1..=ATTEMPTS {
+            let place = self.writer_place();
             let mut c = self.client()?;
             let (out, failed) = write_once(&mut c, &mut f);
-            let broken = c.is_closed();
+            drop(place);
+            let broken = c.client.is_closed();
             self.put(c);
             let again = match failed {
                 Failed::No => {
@@ -161,14 +220,15 @@ impl PgStore {
 /// releases it with the session.
 pub struct Held<'a> {
     store: &'a PgStore,
-    client: Option<postgres::Client>,
+    client: Option<Pooled>,
     key: i64,
 }
 
 impl Drop for Held<'_> {
     fn drop(&mut self) {
         if let Some(mut c) = self.client.take() {
-            if c.execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+            if c.client
+                .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
                 .is_ok()
             {
                 self.store.put(c);
@@ -184,8 +244,9 @@ impl PgStore {
     pub fn hold(&self, key: i64) -> Result<Held<'_>> {
         let mut c = self.client()?;
         let locked = c
+            .client
             .batch_execute("SET lock_timeout = '60s'")
-            .and_then(|_| c.execute("SELECT pg_advisory_lock($1)", &[&key]));
+            .and_then(|_| c.client.execute("SELECT pg_advisory_lock($1)", &[&key]));
         match locked {
             Ok(_) => Ok(Held {
                 store: self,
@@ -219,11 +280,9 @@ enum Failed {
 }
 
 /// One SERIALIZABLE transaction on `c`: `f`, then COMMIT.
-fn write_once<T>(
-    c: &mut postgres::Client,
-    f: &mut impl FnMut(&PgDb) -> Result<T>,
-) -> (Result<T>, Failed) {
-    let tx = match c
+fn write_once<T>(c: &mut Pooled, f: &mut impl FnMut(&PgDb) -> Result<T>) -> (Result<T>, Failed) {
+    let Pooled { client, statements } = c;
+    let tx = match client
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::Serializable)
         .start()
@@ -234,7 +293,7 @@ fn write_once<T>(
             return (Err(pg::db(e)), Failed::AtStart { transient });
         }
     };
-    let db = PgDb::new(tx);
+    let db = PgDb::with_statements(tx, statements);
     match f(&db) {
         Ok(v) => match db.commit_raw() {
             Ok(()) => (Ok(v), Failed::No),

@@ -9,7 +9,7 @@
 //! asserts what the callers see and what is stored afterwards (through the API).
 //!
 //! Every response of a race must be one of the statuses the rule allows: never a 500, and
-//! not a 503 either (a write that loses 16 serialization races in a row is 503; writes
+//! not a 503 either (a write that loses 32 serialization races in a row is 503; writes
 //! pause a random, growing time before each new attempt, so even twelve writers on one
 //! organization all finish). Each process logs
 //! at debug level for the PostgreSQL store, so that the retries of lost serialization races
@@ -196,7 +196,7 @@ impl Cluster {
     fn finish_with(mut self, allow_503: bool) -> usize {
         let mut served_503 = 0;
         let mut retries = 0;
-        // The most attempts one write took (16 lost races in a row would be a 503).
+        // The most attempts one write took (32 lost races in a row would be a 503).
         let mut most = 1;
         let mut bad = vec![];
         for (k, p) in self.procs.iter_mut().enumerate() {
