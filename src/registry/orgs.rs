@@ -197,19 +197,29 @@ fn ensure_owner_member(tx: &impl Db, ctx: &Ctx, org: &Org, user: i64, at: &str) 
                     at,
                 },
             )?;
-            record(
-                tx,
-                ctx,
-                Change {
-                    action: "member_added",
-                    object_type: "membership",
-                    object_id: Some(&m.id),
-                    organization: Some(&org.id),
-                    changes: json!({"user": [null, m.user], "role": [null, "owner"], "status": [null, "approved"]}),
-                },
-            )
+            record_owner_added(tx, ctx, org, &m)
         }
     }
+}
+
+/// The activity row of an owner membership just added.
+fn record_owner_added(
+    tx: &impl Db,
+    ctx: &Ctx,
+    org: &Org,
+    m: &crate::model::Membership,
+) -> Result<()> {
+    record(
+        tx,
+        ctx,
+        Change {
+            action: "member_added",
+            object_type: "membership",
+            object_id: Some(&m.id),
+            organization: Some(&org.id),
+            changes: json!({"user": [null, m.user], "role": [null, "owner"], "status": [null, "approved"]}),
+        },
+    )
 }
 
 /// A first invitation sent with a new organization (native `invite`).
@@ -288,13 +298,52 @@ pub fn create(
             by: Some(me.seq),
         };
         apply(&mut row, &input);
-        let org = store::orgs::insert(tx, &row)?;
+        // Built from what this write holds, not read back: on PostgreSQL reading new rows
+        // makes concurrent creates collide (see `store::orgs::insert_new`).
+        let as_ref = |u: &User| crate::model::UserRef {
+            seq: u.seq,
+            id: u.id.clone(),
+            username: u.username.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+        };
+        let refs = store::orgs::Refs {
+            customer: customer.and(input.customer.clone().flatten()),
+            owner: Some(as_ref(&owner)),
+            by: Some(as_ref(&me)),
+        };
+        let mut org = store::orgs::insert_new(tx, &row, refs)?;
         record(
             tx,
             ctx,
             Change::org("create", &org.id, diff(None, Some(&snapshot(&org)))),
         )?;
-        ensure_owner_member(tx, ctx, &org, owner.seq, &now)?;
+        let m = store::members::insert_new(
+            tx,
+            &store::members::NewMember {
+                org: org.seq,
+                user: owner.seq,
+                role: Role::Owner,
+                status: MemberStatus::Approved,
+                is_active: true,
+                approved_by: Some(me.seq),
+                at: &now,
+            },
+            store::members::MemberRefs {
+                org: &org.id,
+                user: (&owner.id, &owner.username, owner.email.as_deref()),
+                approved_by: Some(&me.id),
+            },
+        )?;
+        record_owner_added(tx, ctx, &org, &m)?;
+        org.member_count = 1;
+        if invite.is_none() {
+            return Ok(Saved {
+                org,
+                owner: Some(owner),
+                invitation: None,
+            });
+        }
         let invitation = match &invite {
             None => None,
             Some(i) => {

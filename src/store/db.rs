@@ -283,6 +283,9 @@ pub trait Db {
     /// that `map` pairs with the violated column (`("o.name_key", "name")`; see
     /// `store::unique_violation`).
     fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize>;
+    /// `exec_unique` for an `INSERT … RETURNING <integer>`: the returned integer (a new
+    /// row's `seq`, known without reading the row back).
+    fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64>;
     /// The first column of the first row (a count, a max): a query that must give a row.
     fn scalar<T: Col>(&self, sql: &str, params: &[P]) -> Result<T> {
         self.one(sql, params, |r| r.get(0))?
@@ -329,6 +332,12 @@ impl Db for rusqlite::Connection {
     fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize> {
         self.prepare_cached(sql)?
             .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(|e| super::unique_violation(e, map))
+    }
+
+    fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64> {
+        self.prepare_cached(sql)?
+            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))
             .map_err(|e| super::unique_violation(e, map))
     }
 

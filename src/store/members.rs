@@ -104,6 +104,57 @@ pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
     Ok(get(c, m.org, m.user)?.expect("row just inserted"))
 }
 
+/// Who a new membership names, as its record shows them.
+pub struct MemberRefs<'a> {
+    /// The organization's id.
+    pub org: &'a str,
+    /// The user's id, username and email.
+    pub user: (&'a str, &'a str, Option<&'a str>),
+    /// The approver's id.
+    pub approved_by: Option<&'a str>,
+}
+
+/// `insert` without reading the row back (see `orgs::insert_new`).
+pub fn insert_new(c: &impl Db, m: &NewMember, refs: MemberRefs) -> Result<Membership> {
+    let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
+    let id = crate::model::new_id();
+    let seq = c.insert_unique(
+        "INSERT INTO memberships (id, organization, \"user\", role, status, is_active, approved_by, \
+         approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq",
+        &p![
+            id,
+            m.org,
+            m.user,
+            m.role.as_str(),
+            m.status.as_str(),
+            m.is_active,
+            m.approved_by,
+            approved_at,
+            m.at,
+            m.at
+        ],
+        &[],
+    )?;
+    Ok(Membership {
+        seq,
+        id,
+        organization: refs.org.to_string(),
+        organization_seq: m.org,
+        user: refs.user.0.to_string(),
+        user_seq: m.user,
+        username: refs.user.1.to_string(),
+        email: refs.user.2.map(str::to_string),
+        role: m.role,
+        status: m.status,
+        is_active: m.is_active,
+        approved_by: refs.approved_by.map(str::to_string),
+        approved_at: approved_at.map(str::to_string),
+        version: 1,
+        created: m.at.to_string(),
+        modified: m.at.to_string(),
+    })
+}
+
 /// Writes role, status, is_active and approval of an existing membership.
 pub fn update(
     c: &impl Db,

@@ -265,6 +265,13 @@ impl Db for Conn<'_, '_> {
         }
     }
 
+    fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64> {
+        match self {
+            Conn::Sqlite(c) => c.insert_unique(sql, params, map),
+            Conn::Postgres(c) => c.insert_unique(sql, params, map),
+        }
+    }
+
     fn scalar<T: Col>(&self, sql: &str, params: &[P]) -> Result<T> {
         match self {
             Conn::Sqlite(c) => c.scalar(sql, params),

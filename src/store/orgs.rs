@@ -175,11 +175,12 @@ const UNIQUE: &[(&str, &str)] = &[
     ("organizations.abbreviation_key", "abbreviation"),
 ];
 
-pub fn insert(c: &impl Db, o: &OrgRow) -> Result<Org> {
-    c.exec_unique("INSERT INTO organizations (id, name, name_key, description, native_name, native_name_key, \
+/// Inserts `o`; its new `seq`.
+fn insert_seq(c: &impl Db, o: &OrgRow) -> Result<i64> {
+    c.insert_unique("INSERT INTO organizations (id, name, name_key, description, native_name, native_name_key, \
          abbreviation, abbreviation_key, logo_url, currency_code, customer, owner, metadata, \
          accepts_join_requests, search_text, version, created, modified, created_by, modified_by) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)", &p![
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING seq", &p![
         o.id,
         o.name,
         fold(&o.name),
@@ -199,8 +200,49 @@ pub fn insert(c: &impl Db, o: &OrgRow) -> Result<Org> {
         o.at,
         o.by,
         o.by,
-    ], UNIQUE)?;
-    Ok(by_id(c, &o.id)?.expect("row just inserted"))
+    ], UNIQUE)
+}
+
+pub fn insert(c: &impl Db, o: &OrgRow) -> Result<Org> {
+    let seq = insert_seq(c, o)?;
+    Ok(by_seq(c, seq)?.expect("row just inserted"))
+}
+
+/// The rows a new organization refers to, as its record names them.
+pub struct Refs {
+    /// The customer's id.
+    pub customer: Option<String>,
+    pub owner: Option<UserRef>,
+    /// Who creates it.
+    pub by: Option<UserRef>,
+}
+
+/// Inserts `o` and returns its record without reading it back (`member_count` 0). On
+/// PostgreSQL a read of the new row would lock the index pages where concurrent creates
+/// insert too (SERIALIZABLE tracks reads per page), and those creates would collide.
+pub fn insert_new(c: &impl Db, o: &OrgRow, refs: Refs) -> Result<Org> {
+    let seq = insert_seq(c, o)?;
+    Ok(Org {
+        seq,
+        id: o.id.clone(),
+        name: o.name.clone(),
+        description: o.description.clone(),
+        native_name: o.native_name.clone(),
+        abbreviation: o.abbreviation.clone(),
+        logo_url: o.logo_url.clone(),
+        currency_code: o.currency_code.clone(),
+        customer: refs.customer,
+        customer_seq: o.customer,
+        owner: refs.owner,
+        metadata: o.metadata.clone(),
+        accepts_join_requests: o.accepts_join_requests,
+        member_count: 0,
+        version: 1,
+        created: o.at.clone(),
+        modified: o.at.clone(),
+        created_by: refs.by.clone(),
+        modified_by: refs.by,
+    })
 }
 
 pub fn update(c: &impl Db, seq: i64, o: &OrgRow) -> Result<Org> {

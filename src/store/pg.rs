@@ -387,6 +387,24 @@ impl Db for PgDb<'_> {
         }
     }
 
+    fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64> {
+        let st = self.statement(sql)?;
+        let mut tx = self.tx.borrow_mut();
+        let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
+        match sp.query_one(&st, &refs(params)) {
+            Ok(row) => {
+                let v: i64 = row.try_get(0).map_err(db)?;
+                sp.commit().map_err(db)?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.note(&e);
+                sp.rollback().map_err(db)?;
+                Err(unique_violation(e, map, sql))
+            }
+        }
+    }
+
     fn one<T>(
         &self,
         sql: &str,

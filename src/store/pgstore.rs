@@ -27,10 +27,9 @@ const MAX_PAUSE_MS: u64 = 100;
 const MAX_IDLE: usize = 32;
 
 /// How many write transactions one process runs at once (`ORGREG_PG_WRITERS`, default
-/// 2). Concurrent SERIALIZABLE writes that insert next to each other (new rows land on
-/// the same index pages) collide in PostgreSQL's page-level predicate locks and are run
-/// again; fewer at once from one process means fewer collisions (measured in
-/// benches/scaling.rs, docs/SCALING.md), while the other processes still write beside it.
+/// 8): a bound on the connections writes hold, and a knob for contention (concurrent
+/// SERIALIZABLE writes that touch the same rows or index pages are run again; fewer at
+/// once from one process collide less). Measured in benches/scaling.rs (docs/SCALING.md).
 fn writers() -> usize {
     static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     *N.get_or_init(|| {
@@ -38,7 +37,7 @@ fn writers() -> usize {
             .ok()
             .and_then(|v| v.parse().ok())
             .filter(|n| *n > 0)
-            .unwrap_or(2)
+            .unwrap_or(8)
     })
 }
 
