@@ -12,7 +12,8 @@
 #
 # Usage: .ci/schemathesis.sh [EXTRA `st run` OPTIONS...]   (after `cargo build --release`)
 # Environment: ST_MAX_EXAMPLES (default 100), ST_SEED (default 42), ST_VENV (default .venv),
-# ORGREG_BIN (default ./target/release/orgreg).
+# ORGREG_BIN (default ./target/release/orgreg), ST_DB (the server's --db; default a SQLite
+# file in a temp dir; .ci/pg_checks.sh passes a PostgreSQL URL).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -39,7 +40,7 @@ token=org_ci_schemathesis_admin_token_0123456789abcdef
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 ORGREG_ADMIN_TOKEN=$token ORGREG_ADMIN_PASSWORD=ci-schemathesis-admin-password \
-  "$bin" serve --db "$work/st.db" --listen "127.0.0.1:$port" --sync normal >"$work/server.log" 2>&1 &
+  "$bin" serve --db "${ST_DB:-$work/st.db}" --listen "127.0.0.1:$port" --sync normal >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   if curl -fsS "$base/healthz" >/dev/null 2>&1; then break; fi

@@ -113,6 +113,11 @@ fn run(
         }
         Caller::Bare | Caller::Anyone => {}
     }
+    // No stored key or name holds a NUL (writes refuse them): such a path names nothing.
+    // Answered here, the same on every engine (PostgreSQL text cannot even hold one).
+    if params.iter().any(|(_, v)| v.contains('\0')) {
+        return Err(Error::NotFound);
+    }
     let call = Call {
         app,
         req,

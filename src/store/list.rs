@@ -360,6 +360,17 @@ pub fn page<T>(
     q: &ListQuery,
     row: impl FnMut(&Row) -> Result<T>,
 ) -> Result<crate::model::Page<T>> {
+    // A text condition with a NUL matches nothing: no stored text holds one (writes refuse
+    // them). Answered here, the same on every engine (PostgreSQL text cannot hold one).
+    if params
+        .iter()
+        .any(|v| matches!(v, V::Text(t) if t.contains('\0')))
+    {
+        return Ok(crate::model::Page {
+            count: 0,
+            items: vec![],
+        });
+    }
     let count_sql = format!(
         "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {}) AS n",
         COUNT_CAP + 1

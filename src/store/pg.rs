@@ -336,12 +336,27 @@ impl<'a> PgDb<'a> {
     }
 
     fn query(&self, sql: &str, params: &[P]) -> Result<Vec<postgres::Row>> {
+        bindable(params)?;
         let st = self.statement(sql)?;
         self.tx
             .borrow_mut()
             .query(&st, &refs(params))
             .map_err(|e| self.fail(e, sql))
     }
+}
+
+/// PostgreSQL text cannot hold a NUL. Writes refuse them and lists and paths answer them
+/// before the store, so one reaching here is refused as bad input, never a 500.
+fn bindable(params: &[P]) -> Result<()> {
+    if params
+        .iter()
+        .any(|p| matches!(p, P::Text(t) if t.contains('\0')))
+    {
+        return Err(Error::BadRequest(
+            "Text may not contain NUL characters (U+0000).".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn refs<'p>(params: &'p [P<'p>]) -> Vec<&'p (dyn ToSql + Sync)> {
@@ -358,6 +373,7 @@ impl Db for PgDb<'_> {
     }
 
     fn exec(&self, sql: &str, params: &[P]) -> Result<usize> {
+        bindable(params)?;
         let st = self.statement(sql)?;
         let n = self
             .tx
@@ -371,6 +387,7 @@ impl Db for PgDb<'_> {
     /// transaction, on SQLite only the statement; the savepoint keeps the transaction
     /// usable after a conflict, as on SQLite.
     fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize> {
+        bindable(params)?;
         let st = self.statement(sql)?;
         let mut tx = self.tx.borrow_mut();
         let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
@@ -388,6 +405,7 @@ impl Db for PgDb<'_> {
     }
 
     fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64> {
+        bindable(params)?;
         let st = self.statement(sql)?;
         let mut tx = self.tx.borrow_mut();
         let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;

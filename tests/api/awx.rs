@@ -1500,3 +1500,22 @@ fn awx_plain_member_cannot_promote_themselves_or_add_others() {
     );
     assert_eq!(s.get(&opath(id), &other).status, 404);
 }
+
+/// OPTIONS on `users/` and `admins/` checks the parent organization, as GET does (DRF
+/// checks the parent object): a deleted organization's sublists are 404 (found by
+/// schemathesis's stateful phase: "deleted resource still available").
+#[test]
+fn awx_sublist_options_of_a_deleted_organization_are_404() {
+    let s = Server::start();
+    let o = awx_create(&s, "Sub Options", "");
+    let base = opath(id_of(&o));
+    for sub in ["users/", "admins/"] {
+        let r = s.call("OPTIONS", &format!("{base}{sub}")).auth(&s.admin).send();
+        assert_eq!(r.status, 200, "OPTIONS {sub}: {}", r.text);
+    }
+    assert_eq!(s.delete(&base, &s.admin).status, 204);
+    for sub in ["users/", "admins/"] {
+        let r = s.call("OPTIONS", &format!("{base}{sub}")).auth(&s.admin).send();
+        assert_eq!(r.status, 404, "OPTIONS {sub} after the delete: {}", r.text);
+    }
+}

@@ -299,13 +299,15 @@ fn associate(c: &Call, admin: bool) -> Result<Resp> {
     Ok(Resp::empty(204))
 }
 
+/// DRF checks the parent object for OPTIONS on a sublist too: a missing (or unseen)
+/// organization is 404, as for GET.
 pub fn org_users_options(c: &Call) -> Result<Resp> {
-    org_key(c)?;
+    orgs::get(c.reg(), &c.ctx, &org_key(c)?)?;
     ok(&render::members_options(false))
 }
 
 pub fn org_admins_options(c: &Call) -> Result<Resp> {
-    org_key(c)?;
+    orgs::get(c.reg(), &c.ctx, &org_key(c)?)?;
     ok(&render::members_options(true))
 }
 
