@@ -102,7 +102,11 @@ pub fn where_sql(
         let f = find(fields, c.field)?;
         let col = f.sql;
         let folded = matches!(f.kind, Kind::FoldedText);
-        let clause = match &c.op {
+        let Some(op) = nul_free(&c.op) else {
+            sql.push_str(if c.negate { " AND TRUE" } else { " AND FALSE" });
+            continue;
+        };
+        let clause = match op.as_ref() {
             // `fold` is idempotent (a unit test proves it over every char), so comparing
             // a stored key with the folded value is `orgreg_fold(key) = orgreg_fold(?)`
             // and can use the key's index.
@@ -150,7 +154,7 @@ pub fn where_sql(
             Op::IsNull(true) => format!("{col} IS NULL"),
             Op::IsNull(false) => format!("{col} IS NOT NULL"),
             Op::Gt(v) | Op::Gte(v) | Op::Lt(v) | Op::Lte(v) => {
-                let sym = match &c.op {
+                let sym = match op.as_ref() {
                     Op::Gt(_) => ">",
                     Op::Gte(_) => ">=",
                     Op::Lt(_) => "<",
@@ -167,10 +171,44 @@ pub fn where_sql(
         }
     }
     for term in &q.search {
+        if term.contains('\0') {
+            sql.push_str(" AND FALSE"); // see `nul_free`
+            continue;
+        }
         params.push(V::Text(crate::model::fold(term)));
         sql.push_str(&format!(" AND instr({search_col}, ?) > 0"));
     }
     Ok(sql)
+}
+
+/// `op` with its text free of NUL, or `None` when it can match no row. No stored text
+/// holds a NUL (writes refuse them, and PostgreSQL text cannot), so an equality,
+/// containment or prefix test with one never holds, a NUL text drops out of an `IN`
+/// list, and an order comparison with `p\0…` is one with `p` (no stored text lies
+/// between them: `> p\0…` is `> p`, `< p\0…` is `<= p`). Decided here, every engine
+/// answers the same.
+fn nul_free(op: &Op) -> Option<std::borrow::Cow<'_, Op>> {
+    use std::borrow::Cow;
+    let has = |s: &str| s.contains('\0');
+    let before = |s: &str| Val::Text(s.split('\0').next().unwrap_or_default().to_string());
+    match op {
+        Op::Eq(Val::Text(s)) | Op::IEq(s) | Op::IContains(s) | Op::StartsWith(s) if has(s) => None,
+        Op::In(vs) if vs.iter().any(|v| matches!(v, Val::Text(s) if has(s))) => {
+            Some(Cow::Owned(Op::In(
+                vs.iter()
+                    .filter(|v| !matches!(v, Val::Text(s) if has(s)))
+                    .cloned()
+                    .collect(),
+            )))
+        }
+        Op::Gt(Val::Text(s)) | Op::Gte(Val::Text(s)) if has(s) => {
+            Some(Cow::Owned(Op::Gt(before(s))))
+        }
+        Op::Lt(Val::Text(s)) | Op::Lte(Val::Text(s)) if has(s) => {
+            Some(Cow::Owned(Op::Lte(before(s))))
+        }
+        other => Some(Cow::Borrowed(other)),
+    }
 }
 
 /// ` ORDER BY ...` with the creation-order tie-breaker (always ascending).
@@ -360,17 +398,6 @@ pub fn page<T>(
     q: &ListQuery,
     row: impl FnMut(&Row) -> Result<T>,
 ) -> Result<crate::model::Page<T>> {
-    // A text condition with a NUL matches nothing: no stored text holds one (writes refuse
-    // them). Answered here, the same on every engine (PostgreSQL text cannot hold one).
-    if params
-        .iter()
-        .any(|v| matches!(v, V::Text(t) if t.contains('\0')))
-    {
-        return Ok(crate::model::Page {
-            count: 0,
-            items: vec![],
-        });
-    }
     let count_sql = format!(
         "SELECT count(*) FROM (SELECT 1{from}{filter} LIMIT {}) AS n",
         COUNT_CAP + 1
