@@ -83,13 +83,16 @@ pub struct NewMember<'a> {
     pub at: &'a str,
 }
 
-pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
+/// Inserts the membership `m` with id `id`; its `seq` and `approved_at`. A duplicate
+/// (organization, user) is an error (on PostgreSQL a lost race: the closure checked
+/// first, so another transaction inserted it meanwhile).
+fn insert_row<'m>(c: &impl Db, m: &NewMember<'m>, id: &str) -> Result<(i64, Option<&'m str>)> {
     let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
-    c.exec(
+    let seq = c.one(
         "INSERT INTO memberships (id, organization, \"user\", role, status, is_active, approved_by, \
-         approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+         approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq",
         &p![
-            crate::model::new_id(),
+            id,
             m.org,
             m.user,
             m.role.as_str(),
@@ -100,7 +103,13 @@ pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
             m.at,
             m.at
         ],
+        |r| r.get::<i64>(0),
     )?;
+    Ok((super::db::expect(seq, "membership insert")?, approved_at))
+}
+
+pub fn insert(c: &impl Db, m: &NewMember) -> Result<Membership> {
+    insert_row(c, m, &crate::model::new_id())?;
     Ok(get(c, m.org, m.user)?.expect("row just inserted"))
 }
 
@@ -116,25 +125,8 @@ pub struct MemberRefs<'a> {
 
 /// `insert` without reading the row back (see `orgs::insert_new`).
 pub fn insert_new(c: &impl Db, m: &NewMember, refs: MemberRefs) -> Result<Membership> {
-    let approved_at = (m.status == MemberStatus::Approved).then_some(m.at);
     let id = crate::model::new_id();
-    let seq = c.insert_unique(
-        "INSERT INTO memberships (id, organization, \"user\", role, status, is_active, approved_by, \
-         approved_at, version, created, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) RETURNING seq",
-        &p![
-            id,
-            m.org,
-            m.user,
-            m.role.as_str(),
-            m.status.as_str(),
-            m.is_active,
-            m.approved_by,
-            approved_at,
-            m.at,
-            m.at
-        ],
-        &[],
-    )?;
+    let (seq, approved_at) = insert_row(c, m, &id)?;
     Ok(Membership {
         seq,
         id,
