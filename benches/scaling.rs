@@ -50,49 +50,6 @@ fn args() -> Args {
     a
 }
 
-/// Where PostgreSQL databases come from.
-struct Pg {
-    admin_url: String,
-    owner_base: String,
-    owner: Option<&'static str>,
-    _cluster: Option<harness::Cluster>,
-}
-
-impl Pg {
-    fn get() -> Option<Pg> {
-        if let Ok(url) = std::env::var("ORGREG_BENCH_POSTGRES") {
-            let base = url.rsplit_once('/')?.0.to_string();
-            return Some(Pg {
-                admin_url: url,
-                owner_base: base,
-                owner: None,
-                _cluster: None,
-            });
-        }
-        let bin = harness::find_bin()?;
-        let c = harness::Cluster::start_with(&bin, "");
-        Some(Pg {
-            admin_url: c.admin_url.clone(),
-            owner_base: c.url.rsplit_once('/')?.0.to_string(),
-            owner: Some("orgreg"),
-            _cluster: Some(c),
-        })
-    }
-
-    fn database(&self, name: &str) -> String {
-        let mut admin = orgreg::store::pg::connect(&self.admin_url).expect("connect");
-        let owner = self
-            .owner
-            .map(|o| format!(" OWNER {o}"))
-            .unwrap_or_default();
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .and_then(|_| admin.batch_execute(&format!("CREATE DATABASE {name}{owner}")))
-            .expect("create the bench database");
-        format!("{}/{name}", self.owner_base)
-    }
-}
-
 struct Procs(Vec<(Child, String)>);
 
 impl Drop for Procs {
@@ -274,12 +231,14 @@ fn main() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let file = dir.path().join("bench.db");
     scenario("SQLite, 1", &bin, file.to_str().unwrap(), 1, &a);
-    let Some(pg) = Pg::get() else {
+    // PostgreSQL's durable defaults: no extra server options.
+    let url = std::env::var("ORGREG_BENCH_POSTGRES").ok();
+    let Some(pg) = harness::Databases::get(url, "") else {
         println!("no PostgreSQL: set ORGREG_BENCH_POSTGRES or install postgresql");
         return;
     };
-    let one = pg.database("orgreg_bench_1");
+    let one = pg.create("orgreg_bench_1");
     scenario("PostgreSQL, 1", &bin, &one, 1, &a);
-    let three = pg.database("orgreg_bench_3");
+    let three = pg.create("orgreg_bench_3");
     scenario("PostgreSQL, 3", &bin, &three, 3, &a);
 }

@@ -318,6 +318,38 @@ impl<'a> PgDb<'a> {
         self.tx.into_inner().rollback().map_err(db)
     }
 
+    /// Runs `sql` by `run` inside a savepoint, a uniqueness violation answered as
+    /// `exec_unique` says. On PostgreSQL a failed statement aborts the whole transaction,
+    /// on SQLite only the statement; the savepoint keeps the transaction usable after a
+    /// conflict, as on SQLite.
+    fn in_savepoint<T>(
+        &self,
+        sql: &str,
+        params: &[P],
+        map: &[(&str, &str)],
+        run: impl FnOnce(
+            &mut postgres::Transaction<'_>,
+            &postgres::Statement,
+            &[&(dyn ToSql + Sync)],
+        ) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        bindable(params)?;
+        let st = self.statement(sql)?;
+        let mut tx = self.tx.borrow_mut();
+        let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
+        match run(&mut sp, &st, &refs(params)) {
+            Ok(v) => {
+                sp.commit().map_err(db)?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.note(&e);
+                sp.rollback().map_err(db)?;
+                Err(unique_violation(e, map, sql))
+            }
+        }
+    }
+
     fn statement(&self, sql: &str) -> Result<postgres::Statement> {
         let sql = dialect(sql);
         if let Some(st) = self.prepared.get().borrow().get(&sql) {
@@ -383,44 +415,15 @@ impl Db for PgDb<'_> {
         Ok(n as usize)
     }
 
-    /// Runs inside a savepoint: on PostgreSQL a failed statement aborts the whole
-    /// transaction, on SQLite only the statement; the savepoint keeps the transaction
-    /// usable after a conflict, as on SQLite.
     fn exec_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<usize> {
-        bindable(params)?;
-        let st = self.statement(sql)?;
-        let mut tx = self.tx.borrow_mut();
-        let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
-        match sp.execute(&st, &refs(params)) {
-            Ok(n) => {
-                sp.commit().map_err(db)?;
-                Ok(n as usize)
-            }
-            Err(e) => {
-                self.note(&e);
-                sp.rollback().map_err(db)?;
-                Err(unique_violation(e, map, sql))
-            }
-        }
+        self.in_savepoint(sql, params, map, |sp, st, ps| sp.execute(st, ps))
+            .map(|n| n as usize)
     }
 
     fn insert_unique(&self, sql: &str, params: &[P], map: &[(&str, &str)]) -> Result<i64> {
-        bindable(params)?;
-        let st = self.statement(sql)?;
-        let mut tx = self.tx.borrow_mut();
-        let mut sp = tx.savepoint("orgreg_unique").map_err(db)?;
-        match sp.query_one(&st, &refs(params)) {
-            Ok(row) => {
-                let v: i64 = row.try_get(0).map_err(db)?;
-                sp.commit().map_err(db)?;
-                Ok(v)
-            }
-            Err(e) => {
-                self.note(&e);
-                sp.rollback().map_err(db)?;
-                Err(unique_violation(e, map, sql))
-            }
-        }
+        self.in_savepoint(sql, params, map, |sp, st, ps| {
+            sp.query_one(st, ps)?.try_get(0)
+        })
     }
 
     fn one<T>(

@@ -172,12 +172,6 @@ impl Sqlite {
         out
     }
 
-    /// `SELECT 1` on a read connection: the database answers.
-    pub fn healthy(&self) -> bool {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-            .is_ok()
-    }
-
     /// `(queue depth, last commit latency in µs)`: the threads waiting to run a write on
     /// the writer, and how long the last COMMIT (its fsync) took. Two relaxed atomic
     /// loads, for metrics.

@@ -162,7 +162,14 @@ fn first_start_prints_an_admin_token_once_and_a_second_start_does_not() {
     let dir = tempfile::TempDir::new().unwrap();
     let db = new_db(dir.path(), "boot.db");
     let mut p = Proc::serve(&db, &[], &[]);
-    let printed = tokens_in(&p.stdout());
+    // Readiness is read from the log (stderr); stdout is read by its own thread, which
+    // may not have caught up yet: give it a bounded moment.
+    let waited = std::time::Instant::now();
+    let mut printed = tokens_in(&p.stdout());
+    while printed.is_empty() && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+        printed = tokens_in(&p.stdout());
+    }
     assert_eq!(
         printed.len(),
         1,
@@ -182,14 +189,15 @@ fn first_start_prints_an_admin_token_once_and_a_second_start_does_not() {
     );
 
     let mut p2 = Proc::serve(&db, &[], &[]);
+    let (status, _) = p2.get("/v1/me", &token, "");
+    assert_eq!(status, 200, "the first token still works");
+    assert_eq!(p2.terminate(Duration::from_secs(10)).code(), Some(0));
+    // After the exit all of stdout has been read.
     assert!(
         tokens_in(&p2.stdout()).is_empty(),
         "no token on the second start: {}",
         p2.stdout()
     );
-    let (status, _) = p2.get("/v1/me", &token, "");
-    assert_eq!(status, 200, "the first token still works");
-    assert_eq!(p2.terminate(Duration::from_secs(10)).code(), Some(0));
 }
 
 #[test]
@@ -250,6 +258,15 @@ fn serve_refuses_an_unusable_postgres_database_with_one_line() {
         assert!(!err.contains("s3cret-pw"), "the password is never printed: {err}");
     };
     fails("postgres://u:s3cret-pw@127.0.0.1:notaport/db", "invalid PostgreSQL URL");
+    // `ORGREG_DB` takes a URL as `--db` does.
+    let out = orgreg_cmd()
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ORGREG_DB", "postgresql://u:s3cret-pw@127.0.0.1:notaport/db")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("invalid PostgreSQL URL") && !err.contains("s3cret-pw"), "{err}");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Runs `orgreg ARGS`; returns (success, stdout, stderr).
-fn run(args: &[&str]) -> (bool, String, String) {
+pub(crate) fn run(args: &[&str]) -> (bool, String, String) {
     let out = orgreg_cmd().args(args).output().expect("run orgreg");
     (
         out.status.success(),
@@ -39,7 +39,7 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<Value>) -> (u
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn export(db: &Path, extra: &[&str]) -> String {
+pub(crate) fn export(db: &Path, extra: &[&str]) -> String {
     let mut args = vec!["export", "--db", db.to_str().unwrap()];
     args.extend_from_slice(extra);
     let (ok, out, err) = run(&args);

@@ -3,22 +3,13 @@
 //! integer ids and activity, and ids of deleted rows still never handed out again.
 //! PostgreSQL only (the `api_pg` binary).
 
+use crate::fixtures::{self, run};
 use crate::support::*;
 use serde_json::json;
 
-fn run(args: &[&str]) -> (bool, String, String) {
-    let out = orgreg_cmd().args(args).output().expect("run orgreg");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
+/// `orgreg export --with-secrets --db DB`.
 fn export(db: &str) -> String {
-    let (ok, out, err) = run(&["export", "--with-secrets", "--db", db]);
-    assert!(ok, "export --db {db}: {err}");
-    out
+    fixtures::export(std::path::Path::new(db), &["--with-secrets"])
 }
 
 /// (AWX integer id, name) of every organization, by id.

@@ -228,39 +228,19 @@ pub fn sqlite_only(what: &str) -> bool {
     on_postgres()
 }
 
-/// Where `api_pg` makes its databases: a URL allowed to create databases, and the URL
-/// (without the database name) of the role that owns them.
-struct Pg {
-    admin_url: String,
-    owner_base: String,
-    owner_role: Option<String>,
-}
-
-fn pg() -> &'static Pg {
-    static PG: std::sync::OnceLock<Pg> = std::sync::OnceLock::new();
+/// Where `api_pg` makes its databases: `ORGREG_TEST_POSTGRES` (a role that may create
+/// databases) or one throw-away cluster for the whole test process. Without PostgreSQL the
+/// binary says so and ends, passing (`find_bin` panics when PostgreSQL is required).
+fn pg() -> &'static crate::pgharness::Databases {
+    static PG: std::sync::OnceLock<crate::pgharness::Databases> = std::sync::OnceLock::new();
     PG.get_or_init(|| {
-        if let Ok(url) = std::env::var("ORGREG_TEST_POSTGRES") {
-            // The URL's role creates (CREATEDB) and owns the test databases.
-            let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).expect("URL with a database");
-            return Pg {
-                admin_url: url,
-                owner_base: base,
-                owner_role: None,
-            };
-        }
-        let Some(bin) = crate::pgharness::find_bin() else {
-            // find_bin printed the skip line (and panics when PostgreSQL is required).
-            println!("api_pg: every test skipped");
-            std::process::exit(0);
-        };
-        let cluster = crate::pgharness::Cluster::start(&bin);
-        let pg = Pg {
-            admin_url: cluster.admin_url.clone(),
-            owner_base: cluster.url.rsplit_once('/').expect("URL").0.to_string(),
-            owner_role: Some("orgreg".into()),
-        };
-        cluster.stop_after(std::process::id());
-        pg
+        let url = std::env::var("ORGREG_TEST_POSTGRES").ok();
+        crate::pgharness::Databases::get(url, "-c fsync=off").unwrap_or_else(|| {
+            // Past the harness's output capture, which exiting would lose.
+            use std::io::Write;
+            let _ = writeln!(std::io::stdout(), "api_pg: every test skipped (no PostgreSQL)");
+            std::process::exit(0)
+        })
     })
 }
 
@@ -279,31 +259,12 @@ pub fn new_db(dir: &std::path::Path, name: &str) -> PathBuf {
 pub fn fresh_database() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let pg = pg();
-    let name = format!(
-        "orgreg_t{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    );
-    let mut admin = orgreg::store::pg::connect(&pg.admin_url).expect("connect to create a database");
-    let owner = pg
-        .owner_role
-        .as_ref()
-        .map(|r| format!(" OWNER {r}"))
-        .unwrap_or_default();
-    admin
-        .batch_execute(&format!("CREATE DATABASE {name}{owner}"))
-        .expect("create the test database");
-    format!("{}/{name}", pg.owner_base)
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    pg().create(&format!("orgreg_t{}_{n}", std::process::id()))
 }
 
 fn drop_database(url: &str) {
-    let Some((_, name)) = url.rsplit_once('/') else {
-        return;
-    };
-    if let Ok(mut admin) = orgreg::store::pg::connect(&pg().admin_url) {
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    }
+    pg().drop(url);
 }
 
 pub fn agent() -> ureq::Agent {

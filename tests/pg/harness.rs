@@ -290,3 +290,66 @@ pub(crate) fn sqlite_store() -> (tempfile::TempDir, orgreg::store::Store) {
     let store = orgreg::store::Store::open(db.to_str().unwrap(), SyncMode::Full).expect("open");
     (dir, store)
 }
+
+/// Where the API suite (`api_pg`) and the scaling bench make databases of their own: a
+/// server reached by a URL allowed to create databases, and the URL (without the
+/// database name) of the role that owns them.
+#[allow(dead_code)] // each user takes part
+pub(crate) struct Databases {
+    admin_url: String,
+    owner_base: String,
+    owner: Option<&'static str>,
+}
+
+#[allow(dead_code)]
+impl Databases {
+    /// The server at `url` (its role creates and owns the databases), or else a
+    /// throw-away cluster started with server options `extra`, left running until this
+    /// process exits; `None` (after the skip line) when there is no PostgreSQL.
+    pub(crate) fn get(url: Option<String>, extra: &str) -> Option<Databases> {
+        if let Some(url) = url {
+            let base = url
+                .rsplit_once('/')
+                .expect("a URL with a database")
+                .0
+                .to_string();
+            return Some(Databases {
+                admin_url: url,
+                owner_base: base,
+                owner: None,
+            });
+        }
+        let cluster = Cluster::start_with(&find_bin()?, extra);
+        let d = Databases {
+            admin_url: cluster.admin_url.clone(),
+            owner_base: cluster.url.rsplit_once('/').expect("URL").0.to_string(),
+            owner: Some("orgreg"),
+        };
+        cluster.stop_after(std::process::id());
+        Some(d)
+    }
+
+    /// A new, empty database `name` (one of that name is dropped first); its URL.
+    pub(crate) fn create(&self, name: &str) -> String {
+        let mut admin = pg::connect(&self.admin_url).expect("connect to create a database");
+        let owner = self
+            .owner
+            .map(|o| format!(" OWNER {o}"))
+            .unwrap_or_default();
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .and_then(|_| admin.batch_execute(&format!("CREATE DATABASE {name}{owner}")))
+            .expect("create a database");
+        format!("{}/{name}", self.owner_base)
+    }
+
+    /// Drops the database of `url` (made by `create`), if it can.
+    pub(crate) fn drop(&self, url: &str) {
+        let Some((_, name)) = url.rsplit_once('/') else {
+            return;
+        };
+        if let Ok(mut admin) = pg::connect(&self.admin_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
